@@ -1,0 +1,35 @@
+# Each stage is a Python package with its own CLI; this file only strings them together.
+# Every target first makes sure the virtual environment matches requirements.txt.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+VARIANT ?= ghost_s
+PRECISION ?= int8
+OUT ?= artifacts
+
+.PHONY: setup test test-slow models-table tflite bench clean
+.DEFAULT_GOAL := tflite
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (set PYTHON=python3.11)"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(STAMP)  ## create .venv and install the pinned dependencies
+
+test: $(STAMP)  ## the default suite (small models; under ~15 min on 2 cores)
+	$(PY) -m pytest
+
+test-slow: $(STAMP)  ## full-size models and resolutions
+	$(PY) -m pytest -m slow
+
+models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
+	$(PY) -m models table
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,16 @@
+"""EfficientNetV2 (B0-B3, S, M, L, XL) and Ghost variants as tf-keras models.
+
+    import models
+    model = models.build("ghost_s", input_size=224, num_classes=10)
+"""
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # tf-keras everywhere: TFMOT needs it
+
+from .blocks import ACTIVATIONS  # noqa: E402
+from .builder import block_plan  # noqa: E402
+from .registry import build, get_variant, register, variant_names  # noqa: E402
+from .tables import ABLATIONS, OFFICIAL, Stage, Variant  # noqa: E402
+
+__all__ = ["ACTIVATIONS", "ABLATIONS", "OFFICIAL", "Stage", "Variant", "block_plan", "build",
+           "get_variant", "register", "variant_names"]

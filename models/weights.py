@@ -1,0 +1,106 @@
+"""Weights into our models: from keras.applications (ImageNet) or from a saved file.
+
+Our standard variants use the reference layer names except for the depthwise conv of an
+MBConv block (`_dw_conv`/`_dw_bn` here, `_dwconv2`/`_bn` there), so the port is a
+by-name copy with two renames, checked layer by layer for shape.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Callable
+
+import tf_keras as keras
+
+KERAS_APPLICATIONS = {
+    "b0": "EfficientNetV2B0", "b1": "EfficientNetV2B1", "b2": "EfficientNetV2B2",
+    "b3": "EfficientNetV2B3", "s": "EfficientNetV2S", "m": "EfficientNetV2M", "l": "EfficientNetV2L",
+}
+_REFERENCE_RENAMES = ((re.compile(r"^(block\d+[a-z]+)_dwconv2$"), r"\1_dw_conv"),
+                      (re.compile(r"^(block\d+[a-z]+)_bn$"), r"\1_dw_bn"))
+# Preprocessing constants are set by the constructor, not learned: never copied.
+_CONSTANT_LAYERS = (keras.layers.Normalization, keras.layers.Rescaling)
+
+
+def reference_to_ours(name: str) -> str:
+    for pattern, replacement in _REFERENCE_RENAMES:
+        name = pattern.sub(replacement, name)
+    return name
+
+
+def transfer_weights(source: keras.Model, target: keras.Model,
+                     rename: Callable[[str], str] = lambda name: name, may_stay: tuple[str, ...] = ()) -> int:
+    """Copies every weighted layer of `source` into the `target` layer of the same (renamed)
+    name. All-or-nothing: any missing layer or shape mismatch raises before anything is set,
+    and so does a weighted target layer that nothing fills (unless named in `may_stay`).
+    Returns the number of layers copied."""
+    target_layers = {layer.name: layer for layer in target.layers}
+    pairs, problems = [], []
+    for layer in source.layers:
+        if not layer.weights or isinstance(layer, _CONSTANT_LAYERS):
+            continue
+        ours = target_layers.get(rename(layer.name))
+        if ours is None:
+            problems.append(f"no layer {rename(layer.name)!r}")
+            continue
+        theirs = [w.shape for w in layer.get_weights()]
+        mine = [tuple(w.shape) for w in ours.weights]
+        if theirs != mine:
+            problems.append(f"{ours.name}: shapes {mine} != {theirs}")
+        pairs.append((layer, ours))
+    filled = {ours.name for _, ours in pairs}
+    problems += [f"{layer.name} not in the source" for layer in target.layers
+                 if layer.weights and not isinstance(layer, _CONSTANT_LAYERS)
+                 and layer.name not in filled and layer.name not in may_stay]
+    if problems:
+        shown = "; ".join(problems[:3]) + (f" (+{len(problems) - 3} more)" if len(problems) > 3 else "")
+        raise ValueError(f"weights of {source.name!r} do not fit {target.name!r}: {shown}")
+    for layer, ours in pairs:
+        ours.set_weights(layer.get_weights())
+    return len(pairs)
+
+
+def _has_head(model: keras.Model) -> bool:
+    return any(layer.name == "predictions" for layer in model.layers)
+
+
+def keras_applications_model(variant: str, weights: str | None, model: keras.Model) -> keras.Model:
+    """The keras.applications twin of `model`. With ImageNet weights it keeps keras' own
+    input size (weights do not depend on it) and drops the head unless `model` has 1000 classes."""
+    if variant not in KERAS_APPLICATIONS:
+        raise ValueError(f"keras.applications has no EfficientNetV2 {variant!r}; "
+                         f"ImageNet weights exist for: {', '.join(KERAS_APPLICATIONS)}")
+    constructor = getattr(keras.applications, KERAS_APPLICATIONS[variant])
+    include_top = _has_head(model) and (weights is None or model.output_shape[-1] == 1000)
+    try:
+        return constructor(weights=weights, include_top=include_top,
+                           input_shape=None if weights else model.input_shape[1:],
+                           classes=model.output_shape[-1] if include_top else 1000)
+    except Exception as error:  # get_file raises URLError/HTTPError/Exception depending on the failure
+        raise RuntimeError(f"could not get keras.applications {KERAS_APPLICATIONS[variant]} ImageNet "
+                           f"weights (offline? {type(error).__name__}: {error}); pass the path of a "
+                           "local .keras/.h5 file instead") from error
+
+
+def port_keras_applications(model: keras.Model, variant: str, weights: str | None = "imagenet") -> int:
+    """Copies keras.applications EfficientNetV2 weights into our standard model; a head with
+    other than 1000 classes keeps its fresh initialisation (fine-tuning)."""
+    source = keras_applications_model(variant, weights, model)
+    return transfer_weights(source, model, reference_to_ours, may_stay=("predictions",))
+
+
+def load_weights(model: keras.Model, variant: str, weights: str) -> None:
+    """weights: "imagenet" or the path of a .keras (whole model) or .h5 (weights) file."""
+    if weights == "imagenet":
+        port_keras_applications(model, variant, "imagenet")
+        return
+    if not os.path.isfile(weights):
+        raise FileNotFoundError(f"weights file {weights!r} does not exist; give a .keras or .h5 "
+                                "file saved from this architecture, or 'imagenet'")
+    if weights.endswith(".keras"):
+        transfer_weights(keras.models.load_model(weights, compile=False), model)
+        return
+    try:
+        model.load_weights(weights)
+    except ValueError as error:
+        raise ValueError(f"weights file {weights!r} does not fit {model.name!r}: {error}") from error

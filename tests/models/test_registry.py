@@ -1,0 +1,89 @@
+import dataclasses
+
+import pytest
+
+import models
+from models.builder import block_letters, block_plan
+
+
+def test_every_official_size_has_a_ghost_twin():
+    names = models.variant_names()
+    for size in ["b0", "b1", "b2", "b3", "s", "m", "l", "xl"]:
+        assert size in names and f"ghost_{size}" in names
+
+
+def test_unknown_variant_lists_the_valid_ones():
+    with pytest.raises(ValueError, match=r"unknown variant 'b9'; valid: b0, b1.*ghost_xl"):
+        models.build("b9")
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(input_size=16), "smaller than the total stride 32"),
+    (dict(num_classes=0), "num_classes must be at least 1"),
+    (dict(activation="gelu"), "valid: silu, hard_swish, relu6"),
+    (dict(dropout=1.0), "dropout must be in"),
+    (dict(classifier_activation="sigmoid"), "classifier_activation"),
+])
+def test_impossible_settings_fail_before_building(options, message):
+    with pytest.raises(ValueError, match=message):
+        models.build("b0", **options)
+
+
+def test_invalid_stage_in_a_user_table_is_named():
+    bad = dataclasses.replace(models.get_variant("b0"), name="bad",
+                              stages=(models.Stage("fused", 1, 3, 3, 1, 16),))
+    with pytest.raises(ValueError, match="invalid stage in 'bad'.*stride 1 or 2"):
+        models.build(bad)
+
+
+def test_block_names_extend_past_26_repeats():
+    assert [block_letters(i) for i in (0, 25, 26, 27, 51, 52)] == ["a", "z", "aa", "ab", "az", "ba"]
+    names = [spec.name for spec in block_plan(models.get_variant("xl"), 0.2)]
+    assert "block6af" in names and len(names) == len(set(names)) == 100
+
+
+def test_stochastic_depth_ramps_linearly_from_zero():
+    rates = [spec.drop_rate for spec in block_plan(models.get_variant("s"), 0.2)]
+    assert rates[0] == 0 and max(rates) < 0.2 and rates == sorted(rates)
+
+
+def test_user_table_builds_by_object_and_after_register():
+    tiny = models.Variant("tiny", stem_channels=16, resolution=64, stages=(
+        models.Stage("fused", 1, 3, 2, 2, 16), models.Stage("mbconv", 2, 5, 2, 3, 24, 0.25)))
+    direct = models.build(tiny, num_classes=7)
+    models.register(tiny)
+    ghost = models.build("ghost_tiny", num_classes=7)
+    assert direct.output_shape == ghost.output_shape == (None, 7)
+    assert any(layer.name == "block2b_dw_conv" and layer.kernel_size == (5, 5) for layer in direct.layers)
+    assert any(layer.name == "block2a_shortcut_pool" for layer in ghost.layers)
+
+
+@pytest.mark.parametrize("name", sorted(models.ABLATIONS))
+def test_ablations_are_tables_that_build(name):
+    variant = models.get_variant(name)
+    model = models.build(name, input_size=64, num_classes=10)
+    expected_blocks = {"s_all_mbconv": {"mbconv"}, "s_all_fused": {"fused"}}.get(name)
+    if expected_blocks:
+        assert {stage.block for stage in variant.stages} == expected_blocks
+    assert model.output_shape == (None, 10)
+
+
+def test_ablation_depths():
+    s = models.get_variant("s")
+    assert sum(st.repeats for st in models.get_variant("s_half_depth").stages) == 21  # ceil halves of 40
+    assert len(models.get_variant("s_two_stages_dropped").stages) == len(s.stages) - 2
+
+
+@pytest.mark.parametrize("activation, layer_type", [("relu6", "ReLU"), ("hard_swish", "Activation")])
+def test_activation_switch_reaches_every_block(activation, layer_type):
+    model = models.build("ghost_b0", input_size=64, activation=activation)
+    acts = [layer for layer in model.layers if layer.name.endswith("_activation")]
+    assert acts and all(type(layer).__name__ == layer_type for layer in acts)
+
+
+def test_se_switch_removes_every_se_layer():
+    with_se = models.build("b0", input_size=64)
+    without = models.build("b0", input_size=64, se=False)
+    assert any("_se_" in layer.name for layer in with_se.layers)
+    assert not any("_se_" in layer.name for layer in without.layers)
+    assert without.count_params() < with_se.count_params()
