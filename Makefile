@@ -9,6 +9,12 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 VARIANT ?= ghost_s
 PRECISION ?= int8
 OUT ?= artifacts
+CLASSES ?= 1000
+CALIB ?= 100
+# Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8)
+CONVERT_ARGS = $(VARIANT) --precision $(PRECISION) --classes $(CLASSES) --out $(OUT) --calib $(CALIB) \
+	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(DATA),--data $(DATA)) \
+	$(if $(LABELS),--labels $(LABELS)) $(if $(IO),--io $(IO))
 
 .PHONY: setup test test-slow models-table tflite bench clean
 .DEFAULT_GOAL := tflite
@@ -27,6 +33,9 @@ test: $(STAMP)  ## the default suite (small models; under ~15 min on 2 cores)
 
 test-slow: $(STAMP)  ## full-size models and resolutions
 	$(PY) -m pytest -m slow
+
+tflite: $(STAMP)  ## VARIANT=ghost_s PRECISION=int8 [SIZE= CLASSES= WEIGHTS= DATA= CALIB= OUT=]
+	$(PY) -m convert $(CONVERT_ARGS)
 
 models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
 	$(PY) -m models table

@@ -104,3 +104,19 @@ def load_weights(model: keras.Model, variant: str, weights: str) -> None:
         model.load_weights(weights)
     except ValueError as error:
         raise ValueError(f"weights file {weights!r} does not fit {model.name!r}: {error}") from error
+
+
+def reestimate_batch_norm(model: keras.Model, images, batch_size: int = 32) -> None:
+    """Sets every BatchNormalization's moving statistics to those of `images`, as seen in
+    training mode. A randomly initialised network (no WEIGHTS) otherwise has activations
+    that grow block after block until the softmax saturates, which makes its conversion
+    and quantization figures meaningless; with re-estimated statistics it is well scaled."""
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in norms]
+    for layer in norms:
+        layer.momentum = 0.0  # moving statistic := this batch's statistic
+    try:
+        model(images[:batch_size].astype("float32"), training=True)
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum

@@ -1,0 +1,108 @@
+"""`python -m bench`: the command line."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from .artifacts import DEFAULT_GLOB, describe, expand
+from .backends import LEGACY_PYTHON, REGISTRY, Context, parse_backends
+from .machine import machine_info
+from .timing import RunSettings
+
+DEFAULT_BACKENDS = "cpu,interpreter,gpu,npu,legacy,tf"
+
+EPILOG = f"""\
+backends (each runs in its own subprocess; unavailable ones become rows saying why):
+{chr(10).join(f"  {b.name:<12}{b.help}" for b in REGISTRY.values())}
+
+measurement (as TFLite's benchmark_model does it):
+  init      = load the model and prepare it (allocate, compile for the accelerator)
+  first     = the first inference, timed on its own (shader compilation, caches, ...)
+  then --warmup_runs untimed runs, then timed runs: at least --num_runs runs and
+  at least --min_secs seconds, stopping at --max_secs. Latency columns are over those.
+  peak MB   = high-water resident memory of the worker process (runtime included).
+
+examples:
+  python -m bench                                  # everything in {DEFAULT_GLOB}
+  python -m bench artifacts/ghost_s/*.tflite --backends cpu,tf --num_threads 1,2,4
+  python -m bench m.tflite --backends "delegate:/usr/lib/libedgetpu.so.1;device=usb"
+  python -m bench m.tflite --backends android,android:gpu --android_binary ./benchmark_model
+  python -m bench m.tflite --backends android --dry_run   # print the adb commands only
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (argparse prints usage too)
+        self.exit(2, f"bench: error: {message}\n")
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"thread counts must be >= 1, got {text!r}")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m bench", formatter_class=argparse.RawDescriptionHelpFormatter,
+                description="Latency, memory and size of .tflite models across LiteRT "
+                            "CPU/GPU/NPU, delegates, tflite-runtime, TensorFlow and phones.",
+                epilog=EPILOG)
+    p.add_argument("models", nargs="*", metavar="MODEL",
+                   help=f".tflite files or glob patterns (default: {DEFAULT_GLOB})")
+    p.add_argument("--backends", default=DEFAULT_BACKENDS,
+                   help=f"comma-separated backends (default: {DEFAULT_BACKENDS})")
+    p.add_argument("--num_threads", type=_int_list, default=[1, 2],
+                   help="CPU thread counts to sweep, e.g. 1,2,4 (default: 1,2)")
+    p.add_argument("--num_runs", type=int, default=50, help="minimum timed runs (default: 50)")
+    p.add_argument("--warmup_runs", type=int, default=5,
+                   help="untimed runs after the first inference (default: 5)")
+    p.add_argument("--min_secs", type=float, default=1.0,
+                   help="minimum seconds of timed runs (default: 1)")
+    p.add_argument("--max_secs", type=float, default=150.0,
+                   help="stop timed runs after this many seconds (default: 150)")
+    p.add_argument("--timeout", type=float, default=600.0,
+                   help="seconds before a run is killed and reported failed (default: 600)")
+    p.add_argument("--out", default="bench-results",
+                   help="directory for results.md/.csv/.json and plots (default: bench-results)")
+    p.add_argument("--android_binary", help="benchmark_model built for the phone (android backend)")
+    p.add_argument("--android_serial", help="adb device serial when several are attached")
+    p.add_argument("--legacy_python", default=LEGACY_PYTHON,
+                   help="python of the tflite-runtime environment (default: .venv-legacy)")
+    p.add_argument("--dry_run", action="store_true",
+                   help="print the planned runs (and the exact adb commands) and run nothing")
+    p.add_argument("--no_progress", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .report import markdown, write_all
+    from .sweep import describe_plan, execute, plan
+
+    args = build_parser().parse_args(argv)
+    try:
+        specs = parse_backends(args.backends)
+        models = [describe(path) for path in expand(args.models)]
+    except (ValueError, FileNotFoundError) as e:
+        print(f"bench: error: {e}", file=sys.stderr)
+        return 2
+    settings = RunSettings(num_runs=args.num_runs, warmup_runs=args.warmup_runs,
+                           min_secs=args.min_secs, max_secs=args.max_secs)
+    ctx = Context(android_binary=args.android_binary, android_serial=args.android_serial,
+                  dry_run=args.dry_run, legacy_python=args.legacy_python)
+    machine = machine_info()
+    planned = plan(models, specs, args.num_threads, settings, ctx, machine.summary())
+    if args.dry_run:
+        print("\n".join(describe_plan(p) for p in planned))
+        return 0
+    records = execute(planned, timeout=args.timeout, progress=not args.no_progress)
+    meta = {"settings": dataclasses.asdict(settings), "backends": args.backends,
+            "num_threads": args.num_threads}
+    paths = write_all(records, args.out, machine, meta)
+    print(markdown(records, machine))
+    print("wrote " + ", ".join(paths.values()))
+    return 0 if any(r.ok for r in records) or not records else 1

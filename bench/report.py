@@ -1,0 +1,163 @@
+"""The outputs: a Markdown table, CSV, JSON and two PNG plots."""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+from typing import Any
+
+from .machine import Machine
+from .records import Latency, Record
+
+COLUMNS = [  # (header, formatter)
+    ("model", lambda r: r.model),
+    ("precision", lambda r: r.precision),
+    ("backend", lambda r: r.backend),
+    ("threads", lambda r: r.threads or "-"),
+    ("accelerator", lambda r: accelerator_label(r)),
+    ("size MB", lambda r: _num(r.file_size_bytes and r.file_size_bytes / 2**20, 2)),
+    ("init ms", lambda r: _num(r.init_ms)),
+    ("first ms", lambda r: _num(r.first_ms)),
+    ("mean ms", lambda r: _lat(r, "mean_ms")),
+    ("p50 ms", lambda r: _lat(r, "p50_ms")),
+    ("p90 ms", lambda r: _lat(r, "p90_ms")),
+    ("p99 ms", lambda r: _lat(r, "p99_ms")),
+    ("std ms", lambda r: _lat(r, "std_ms")),
+    ("runs", lambda r: r.latency.runs if r.latency else "-"),
+    ("peak MB", lambda r: _num(r.peak_rss_mb, 0)),
+    ("status", lambda r: r.status if r.ok else f"{r.status}: {r.reason}"),
+]
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _lat(record: Record, field: str) -> str:
+    return _num(getattr(record.latency, field)) if record.latency else "-"
+
+
+def accelerator_label(record: Record) -> str:
+    label = record.accelerator
+    if record.software_emulated:
+        label += " SOFTWARE-EMULATED (not a GPU timing)"
+    if record.fully_accelerated is not None:
+        # LiteRT's own verdict: False means some ops run outside the accelerator (for the
+        # CPU accelerator: outside XNNPACK, on the builtin kernels).
+        label += ", fully accelerated" if record.fully_accelerated else ", NOT fully accelerated"
+    return label
+
+
+def markdown(records: list[Record], machine: Machine | None = None) -> str:
+    header = "| " + " | ".join(h for h, _ in COLUMNS) + " |"
+    rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
+    rows = ["| " + " | ".join(str(f(r)).replace("|", "/") for _, f in COLUMNS) + " |"
+            for r in records]
+    lines = [header, rule, *rows]
+    if machine is not None:
+        lines = [f"Machine: {machine.summary()} ({machine.system})", "", *lines]
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(records: list[Record], path: str) -> None:
+    rows = [r.flat() for r in records]
+    fields = list(rows[0]) if rows else [f.name for f in dataclasses.fields(Record)]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_json(records: list[Record], path: str, meta: dict[str, Any]) -> None:
+    with open(path, "w") as f:
+        json.dump({**meta, "records": [dataclasses.asdict(r) for r in records]}, f, indent=1)
+
+
+def read_json(path: str) -> list[Record]:
+    with open(path) as f:
+        return [Record.from_dict(r) for r in json.load(f)["records"]]
+
+
+def _series(record: Record) -> str:
+    name = record.backend + (f" x{record.threads}" if record.threads else "")
+    return name + (" (sw-emulated)" if record.software_emulated else "")
+
+
+def _measured(records: list[Record]) -> list[tuple[Record, Latency]]:
+    return [(r, r.latency) for r in records if r.ok and r.latency is not None]
+
+
+def plot_latency_vs_size(records: list[Record], path: str) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = [(r, lat) for r, lat in _measured(records) if r.file_size_bytes]
+    if not points:
+        return False
+    fig, ax = plt.subplots(figsize=(9, 6))
+    for series in sorted({_series(r) for r, _ in points}):
+        mine = [(r, lat) for r, lat in points if _series(r) == series]
+        ax.plot([r.file_size_bytes / 2**20 for r, _ in mine], [lat.p50_ms for _, lat in mine],
+                "o", label=series)
+        for r, lat in mine:
+            ax.annotate(f"{r.variant} {r.precision}", (r.file_size_bytes / 2**20, lat.p50_ms),
+                        fontsize=6, alpha=0.7, xytext=(3, 3), textcoords="offset points")
+    ax.set(xlabel="file size (MB)", ylabel="median latency (ms, log)", yscale="log",
+           title="Latency against file size, per backend")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def plot_bars(records: list[Record], path: str) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = _measured(records)
+    if not points:
+        return False
+    groups = list(dict.fromkeys(f"{r.variant} {r.precision}" for r, _ in points))
+    series = sorted({_series(r) for r, _ in points})
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(max(8, len(groups) * 0.9), 6))
+    for i, name in enumerate(series):
+        values = {f"{r.variant} {r.precision}": lat.p50_ms for r, lat in points
+                  if _series(r) == name}
+        xs = [g for g in range(len(groups)) if groups[g] in values]
+        ax.bar([x + i * width for x in xs], [values[groups[x]] for x in xs], width, label=name,
+               hatch="//" if "sw-emulated" in name else None)
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(groups))], groups, rotation=45,
+                  ha="right", fontsize=7)
+    ax.set(ylabel="median latency (ms, log)", yscale="log", title="Median latency by backend")
+    ax.legend(fontsize=7)
+    ax.grid(True, axis="y", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def write_all(records: list[Record], out_dir: str, machine: Machine,
+              meta: dict[str, Any]) -> dict[str, str]:
+    """Writes results.{md,csv,json} and the plots; returns what was written, by kind."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = {kind: os.path.join(out_dir, name) for kind, name in [
+        ("markdown", "results.md"), ("csv", "results.csv"), ("json", "results.json"),
+        ("scatter", "latency_vs_size.png"), ("bars", "latency_bars.png")]}
+    with open(paths["markdown"], "w") as f:
+        f.write(markdown(records, machine))
+    write_csv(records, paths["csv"])
+    write_json(records, paths["json"], {"machine": dataclasses.asdict(machine), **meta})
+    if not plot_latency_vs_size(records, paths["scatter"]):
+        del paths["scatter"]
+    if not plot_bars(records, paths["bars"]):
+        del paths["bars"]
+    return paths

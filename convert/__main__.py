@@ -1,0 +1,57 @@
+"""python -m convert VARIANT [options]: the job behind `make tflite`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .pipeline import Job, ValidationFailed, run, summary_line
+from .recipes import IO_TYPES, PRECISIONS
+
+EPILOG = """examples:
+  python -m convert ghost_s                       int8, built-in calibration photos, uint8 I/O
+  python -m convert s --precision fp16 --size 224
+  python -m convert b0 --weights my.keras --data ~/photos --calib 300 --labels labels.txt
+
+Writes OUT/VARIANT/VARIANT_PRECISION.tflite, manifest.json, a .report.md and labels.txt
+(when labels are known). Inputs are [1, SIZE, SIZE, 3] RGB pixels in [0, 255]; the
+model's preprocessing is inside the graph."""
+
+
+def parse(argv: list[str] | None) -> Job:
+    p = argparse.ArgumentParser(prog="python -m convert", description=__doc__, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = Job()
+    p.add_argument("variant", nargs="?", default=defaults.variant, help="e.g. b0, s, ghost_s (python -m models list)")
+    p.add_argument("--precision", default=defaults.precision, help=f"one of {', '.join(PRECISIONS)} (default int8)")
+    p.add_argument("--size", type=int, help="input resolution (default: the variant's own)")
+    p.add_argument("--classes", type=int, default=defaults.classes)
+    p.add_argument("--weights", help="a .keras/.h5 file of this variant, or 'imagenet' (online); default: "
+                                     "untrained, with batch-norm statistics re-estimated on the photos")
+    p.add_argument("--data", help="image folder for calibration and validation (default: built-in photos)")
+    p.add_argument("--out", default=defaults.out, help="artifacts folder (default: artifacts)")
+    p.add_argument("--calib", type=int, default=defaults.calibration, help="calibration samples (int8/int16x8)")
+    p.add_argument("--validate", type=int, default=defaults.validation, help="held-out validation images")
+    p.add_argument("--io", default=defaults.io_type, help=f"int8 input/output type: {' or '.join(IO_TYPES)}")
+    p.add_argument("--labels", help="labels.txt, one class per line (default: DATA's class folders)")
+    p.add_argument("--no-gpu-check", action="store_true", help="skip the LiteRT GPU accelerator check")
+    a = p.parse_args(argv)
+    return Job(a.variant, a.precision, a.size, a.classes, a.weights, a.data, a.out, a.calib, a.validate,
+               a.io, a.labels, not a.no_gpu_check)
+
+
+def main(argv: list[str] | None = None) -> int:
+    job = parse(argv)
+    try:
+        result = run(job)
+    except ValidationFailed as error:
+        print(f"error: validation failed: {error}", file=sys.stderr)
+        return 3
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary_line(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

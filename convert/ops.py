@@ -1,0 +1,29 @@
+"""What is inside a .tflite: its operators with their tensor types, and its I/O contract."""
+from __future__ import annotations
+
+from collections import Counter
+
+from tensorflow.lite.tools import flatbuffer_utils
+
+FLOAT_TYPES = ("FLOAT32", "FLOAT16", "FLOAT64")
+
+
+def operators(tflite: bytes) -> list[dict]:
+    """Every operator of the main graph: name, input and output tensor types."""
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite))
+    graph = model.subgraphs[0]
+
+    def types(indices):
+        return [flatbuffer_utils.type_to_name(graph.tensors[i].type) for i in indices if i >= 0]
+
+    return [{"op": flatbuffer_utils.opcode_to_name(model, op.opcodeIndex),
+             "inputs": types(op.inputs), "outputs": types(op.outputs)} for op in graph.operators]
+
+
+def op_summary(ops: list[dict]) -> dict[str, int]:
+    return dict(Counter(op["op"] for op in ops).most_common())
+
+
+def float_ops(ops: list[dict]) -> list[dict]:
+    """Operators that compute in floating point: what a full-integer model must not have."""
+    return [op for op in ops if any(t in FLOAT_TYPES for t in op["inputs"] + op["outputs"])]

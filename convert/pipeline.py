@@ -1,0 +1,214 @@
+"""The main job: variant -> calibrated, validated, Android-ready .tflite with manifest.
+
+    build -> images -> convert -> validate (+ op audit, GPU check) -> metadata -> files
+
+Every check that can fail on user input runs before the slow work, and nothing is written
+until the new file has passed validation, so a failed run leaves earlier artifacts as they were.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+import models
+from models.weights import reestimate_batch_norm
+from quantize import ImageSet, builtin_images, folder_images
+
+from . import artifacts, metadata, ops, recipes, validate
+
+VERSION = "0.1.0"
+
+
+class ValidationFailed(RuntimeError):
+    """The converted file does not compute what the Keras model computes."""
+
+
+@dataclass
+class Job:
+    variant: str = "ghost_s"
+    precision: str = "int8"
+    size: int | None = None  # default: the variant's resolution
+    classes: int = 1000
+    weights: str | None = None
+    data: str | None = None
+    out: str = "artifacts"
+    calibration: int = 100
+    validation: int = 16
+    io_type: str = "uint8"  # int8 precision only
+    labels: str | None = None  # labels.txt path; default: class folders of DATA
+    gpu_check: bool = True
+    seed: int = 0
+
+
+@dataclass
+class Result:
+    tflite: Path
+    manifest: dict
+    report: Path
+    timings: dict = field(default_factory=dict)
+
+
+def preflight(job: Job) -> models.Variant:
+    """All checks on user input, before anything slow runs or anything is written."""
+    variant = models.get_variant(job.variant)
+    if job.precision not in recipes.PRECISIONS:
+        raise ValueError(f"unknown precision {job.precision!r}; valid: {', '.join(recipes.PRECISIONS)}")
+    if job.io_type not in recipes.IO_TYPES:
+        raise ValueError(f"unknown int8 I/O type {job.io_type!r}; valid: {', '.join(recipes.IO_TYPES)}")
+    if job.calibration < 1 or job.validation < 1:
+        raise ValueError("CALIB and the validation count must be at least 1")
+    if job.weights and job.weights != "imagenet" and not Path(job.weights).is_file():
+        raise FileNotFoundError(f"WEIGHTS file {job.weights!r} does not exist; give a .keras/.h5 file "
+                                "saved from this variant, or leave WEIGHTS unset")
+    if job.data and not Path(job.data).is_dir():
+        raise FileNotFoundError(f"DATA folder {job.data!r} does not exist; give a folder of images, "
+                                "or leave DATA unset for the built-in photos")
+    if job.labels and not Path(job.labels).is_file():
+        raise FileNotFoundError(f"labels file {job.labels!r} does not exist")
+    artifacts.ensure_writable(Path(job.out) / job.variant)
+    # Builds nothing: the builder's own checks (size vs strides, classes) on an abstract call.
+    models.builder.validate(variant, job.size or variant.resolution, job.classes, "silu", 0.0, 0.0, "softmax")
+    return variant
+
+
+def load_images(job: Job, size: int) -> ImageSet:
+    count = job.calibration if job.precision in recipes.CALIBRATED else 0
+    if job.data:
+        return folder_images(job.data, size, count, job.validation, job.seed)
+    return builtin_images(size, count, job.validation, job.seed)
+
+
+def class_labels(job: Job, images: ImageSet) -> list[str] | None:
+    if job.labels:
+        labels = [line.strip() for line in Path(job.labels).read_text().splitlines() if line.strip()]
+    else:
+        labels = images.class_names or None
+    if labels and len(labels) != job.classes:
+        raise ValueError(f"{len(labels)} labels but CLASSES={job.classes}; make them match")
+    return labels
+
+
+def build_model(job: Job, images: ImageSet):
+    """The inference model. Untrained (no WEIGHTS), it outputs logits: its softmax is nearly
+    uniform, below the 1/256 step of a uint8 output, so probabilities would validate nothing."""
+    trained = job.weights is not None
+    model = models.build(job.variant, weights=job.weights, input_size=job.size, num_classes=job.classes,
+                         dropout=0.0, drop_path=0.0, classifier_activation="softmax" if trained else None)
+    if not trained:
+        reestimate_batch_norm(model, np.concatenate([images.calibration, images.validation]))
+    return model
+
+
+def run(job: Job) -> Result:
+    timings, started = {}, time.perf_counter()
+
+    def lap(name):
+        nonlocal started
+        timings[name] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+
+    variant = preflight(job)
+    size = job.size or variant.resolution
+    images = load_images(job, size)
+    labels = class_labels(job, images)
+    lap("images_s")
+    model = build_model(job, images)
+    lap("build_s")
+    tflite = recipes.convert(model, job.precision, images.calibration, job.io_type)
+    lap("convert_s")
+    figures = validate.validate(model, tflite, images.validation)
+    op_list = ops.operators(tflite)
+    lap("validate_s")
+    tflite = metadata.embed_metadata(
+        tflite, name=f"EfficientNetV2 {job.variant} ({job.precision})", version=VERSION, labels=labels,
+        description=f"{job.variant} image classifier, {size}x{size} RGB pixels in [0, 255], "
+                    f"{'probabilities' if job.weights else 'logits (untrained)'} for {job.classes} classes")
+    folder = Path(job.out) / job.variant
+    name = f"{job.variant}_{job.precision}"
+    problems = acceptance_problems(job, figures, op_list)
+    if problems:
+        rejected = folder / f"{name}.rejected.tflite"
+        artifacts.atomic_write(rejected, tflite)
+        raise ValidationFailed(f"{name}: {'; '.join(problems)}; kept the previous artifact, wrote {rejected}")
+    path = folder / f"{name}.tflite"
+    artifacts.atomic_write(path, tflite)
+    gpu = validate.gpu_check(str(path)) if job.gpu_check else {"status": "skipped", "reason": "--no-gpu-check"}
+    lap("package_s")
+    if labels:
+        artifacts.atomic_write(folder / "labels.txt", "\n".join(labels) + "\n")
+    entry = manifest_entry(job, model, tflite, figures, op_list, images, gpu, timings)
+    manifest = artifacts.update_manifest(folder, manifest_common(job, size, model), path.name, entry)
+    report = folder / f"{name}.report.md"
+    artifacts.atomic_write(report, render_report(name, entry))
+    return Result(path, manifest, report, timings)
+
+
+def acceptance_problems(job: Job, figures: dict, op_list: list[dict]) -> list[str]:
+    problems = []
+    minimum = validate.MIN_COSINE[job.precision]
+    if figures["cosine_mean"] < minimum:
+        problems.append(f"cosine similarity to Keras {figures['cosine_mean']:.4f} < {minimum}")
+    if job.precision == "int8":
+        floats = ops.float_ops(op_list)
+        if floats:
+            names = sorted({op["op"] for op in floats})
+            problems.append(f"{len(floats)} ops stayed float in a full-integer model: {', '.join(names)}")
+    return problems
+
+
+def manifest_common(job: Job, size: int, model) -> dict:
+    return {"variant": job.variant, "input_size": size, "num_classes": job.classes,
+            "weights": job.weights, "parameters": model.count_params(),
+            "output": "probabilities" if job.weights else "logits"}
+
+
+def manifest_entry(job, model, tflite, figures, op_list, images, gpu, timings) -> dict:
+    return {
+        "precision": job.precision, "sha256": artifacts.sha256(tflite), "size_bytes": len(tflite),
+        **validate.io_contract(tflite),
+        "calibration": images.summary(), "validation": figures, "gpu": gpu,
+        "ops": ops.op_summary(op_list), "float_ops": len(ops.float_ops(op_list)),
+        "timings_s": timings,
+        "versions": {"tensorflow": tf.__version__, "ai_edge_litert": _version("ai-edge-litert"),
+                     "python": platform.python_version(), "project": VERSION},
+        "job": dataclasses.asdict(job),
+    }
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+def render_report(name: str, entry: dict) -> str:
+    v, io = entry["validation"], entry
+    lines = [f"# {name}", "",
+             f"- file: {entry['size_bytes'] / 1e6:.2f} MB, sha256 {entry['sha256']}",
+             f"- input: {io['inputs'][0]['shape']} {io['inputs'][0]['dtype']} "
+             f"(scale {io['inputs'][0]['scale']}, zero point {io['inputs'][0]['zero_point']})",
+             f"- output: {io['outputs'][0]['shape']} {io['outputs'][0]['dtype']}",
+             f"- validation on {v['images']} held-out images: top-1 agreement {v['top1_agreement']:.1%}, "
+             f"cosine {v['cosine_mean']:.5f} (min {v['cosine_min']:.5f}), max |err| {v['max_abs_error']:.3g}, "
+             f"mean |err| {v['mean_abs_error']:.3g}",
+             f"- calibration: {json.dumps(entry['calibration'])}",
+             f"- GPU accelerator: {json.dumps(entry['gpu'])}",
+             f"- float ops: {entry['float_ops']}", f"- timings (s): {json.dumps(entry['timings_s'])}", "",
+             "| op | count |", "|---|---:|"]
+    lines += [f"| {op} | {count} |" for op, count in entry["ops"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(result: Result) -> str:
+    entry = result.manifest["artifacts"][result.tflite.name]
+    v = entry["validation"]
+    return (f"{result.tflite} {entry['size_bytes'] / 1e6:.2f} MB | vs Keras on {v['images']} held-out images: "
+            f"top-1 {v['top1_agreement']:.0%}, cosine {v['cosine_mean']:.4f}, max|err| {v['max_abs_error']:.3g} "
+            f"| GPU: {entry['gpu'].get('status')} | {sum(result.timings.values()):.0f} s")

@@ -1,0 +1,63 @@
+"""One TFLiteConverter recipe per precision. Everything else in `convert` is precision-blind."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+import tf_keras as keras
+
+from quantize import representative_dataset
+
+PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int16x8")
+CALIBRATED = ("int8", "int16x8")  # the precisions that need calibration images
+IO_TYPES = {"uint8": tf.uint8, "int8": tf.int8}
+
+
+def _fp32(converter, images, io_type):
+    pass
+
+
+def _fp16(converter, images, io_type):
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+
+
+def _dynamic(converter, images, io_type):
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 weights, float activations
+
+
+def _int8(converter, images, io_type):
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: representative_dataset(images)
+    # Only integer kernels: the converter fails instead of silently keeping a float op.
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = IO_TYPES[io_type]
+
+
+def _int16x8(converter, images, io_type):
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: representative_dataset(images)
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+
+
+RECIPES: dict[str, Callable] = {"fp32": _fp32, "fp16": _fp16, "dynamic": _dynamic,
+                                "int8": _int8, "int16x8": _int16x8}
+
+
+def convert(model: keras.Model, precision: str, calibration_images: np.ndarray | None = None,
+            io_type: str = "uint8") -> bytes:
+    """The .tflite flatbuffer of `model` at `precision`, with a static batch-1 input (the GPU
+    accelerator refuses dynamic shapes), whatever batch dimension the model declares."""
+    if precision not in RECIPES:
+        raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+    if io_type not in IO_TYPES:
+        raise ValueError(f"unknown int8 I/O type {io_type!r}; valid: {', '.join(IO_TYPES)}")
+    if precision in CALIBRATED and (calibration_images is None or len(calibration_images) == 0):
+        raise ValueError(f"{precision} needs calibration images")
+    spec = tf.TensorSpec([1, *model.input_shape[1:]], tf.float32, name=model.input_names[0])
+    function = tf.function(lambda image: model(image, training=False)).get_concrete_function(spec)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], model)
+    RECIPES[precision](converter, calibration_images, io_type)
+    return converter.convert()

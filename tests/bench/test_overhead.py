@@ -1,0 +1,8 @@
+from bench.overhead import compare
+
+
+def test_harness_median_matches_a_bare_invoke_loop(fp32_model):
+    # bench/overhead.py shows the 5% on its own (`python -m bench.overhead MODEL`); fewer
+    # rounds here and a 10% bound keep this test quick and stable on 2 shared cores.
+    result = compare(fp32_model, threads=1, num_runs=200, rounds=5, cpus={0})
+    assert abs(result.ratio - 1) < 0.10, result.summary()
