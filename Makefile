@@ -16,7 +16,13 @@ CONVERT_ARGS = $(VARIANT) --precision $(PRECISION) --classes $(CLASSES) --out $(
 	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(DATA),--data $(DATA)) \
 	$(if $(LABELS),--labels $(LABELS)) $(if $(IO),--io $(IO))
 
-.PHONY: setup test test-slow models-table tflite bench clean
+BACKENDS ?= cpu,interpreter,gpu,npu,legacy,tf
+THREADS ?= 1,2
+RUNS ?= 50
+WARMUP ?= 5
+LEGACY_VENV ?= .venv-legacy
+
+.PHONY: setup test test-slow models-table tflite bench bench-legacy-env bench-gpu-sw clean
 .DEFAULT_GOAL := tflite
 
 $(STAMP): requirements.txt
@@ -36,6 +42,19 @@ test-slow: $(STAMP)  ## full-size models and resolutions
 
 tflite: $(STAMP)  ## VARIANT=ghost_s PRECISION=int8 [SIZE= CLASSES= WEIGHTS= DATA= CALIB= OUT=]
 	$(PY) -m convert $(CONVERT_ARGS)
+
+bench: $(STAMP)  ## size/latency/memory of MODELS (default artifacts/*/*.tflite) across BACKENDS
+	$(PY) -m bench $(MODELS) --backends $(BACKENDS) --num_threads $(THREADS) --num_runs $(RUNS) --warmup_runs $(WARMUP)
+
+bench-legacy-env: $(LEGACY_VENV)/.installed  ## tflite-runtime 2.14 (numpy<2) for the `legacy` backend
+
+$(LEGACY_VENV)/.installed: bench/requirements-legacy.txt
+	$(PYTHON) -m venv $(LEGACY_VENV)
+	$(LEGACY_VENV)/bin/pip install --quiet -r bench/requirements-legacy.txt
+	touch $@
+
+bench-gpu-sw:  ## software Vulkan (lavapipe) so the gpu backend runs without a GPU (needs root)
+	bench/setup_gpu_sw.sh
 
 models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
 	$(PY) -m models table

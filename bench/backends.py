@@ -7,7 +7,6 @@ each backend is bench/runtimes.py (or bench/android.py).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import dataclasses
 import glob
 import importlib.util
@@ -67,10 +66,19 @@ def check_litert(spec: BackendSpec, ctx: Context) -> Availability:
     return Availability(_module("ai_edge_litert", "pip install ai-edge-litert"))
 
 
+def _loadable(library: str) -> bool:
+    """dlopen() it as the runtime will (honours LD_LIBRARY_PATH, unlike find_library)."""
+    try:
+        ctypes.CDLL(library)
+        return True
+    except OSError:
+        return False
+
+
 def check_gpu(spec: BackendSpec, ctx: Context) -> Availability:
     if reason := check_litert(spec, ctx).reason:
         return Availability(reason)
-    device = vulkan_device() if ctypes.util.find_library("vulkan") else None
+    device = vulkan_device() if _loadable("libvulkan.so.1") else None
     if device is None:
         return Availability("no Vulkan driver; without a GPU run `sudo bench/setup_gpu_sw.sh` "
                             "for software Vulkan (lavapipe)")

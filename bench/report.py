@@ -38,6 +38,11 @@ def _lat(record: Record, field: str) -> str:
     return _num(getattr(record.latency, field)) if record.latency else "-"
 
 
+def _cell(value) -> str:
+    """Runtime errors span lines and may hold pipes; a table cell may not."""
+    return " ".join(str(value).replace("|", "/").split())
+
+
 def accelerator_label(record: Record) -> str:
     label = record.accelerator
     if record.software_emulated:
@@ -52,8 +57,7 @@ def accelerator_label(record: Record) -> str:
 def markdown(records: list[Record], machine: Machine | None = None) -> str:
     header = "| " + " | ".join(h for h, _ in COLUMNS) + " |"
     rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
-    rows = ["| " + " | ".join(str(f(r)).replace("|", "/") for _, f in COLUMNS) + " |"
-            for r in records]
+    rows = ["| " + " | ".join(_cell(f(r)) for _, f in COLUMNS) + " |" for r in records]
     lines = [header, rule, *rows]
     if machine is not None:
         lines = [f"Machine: {machine.summary()} ({machine.system})", "", *lines]

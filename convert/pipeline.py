@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 import models
+from models.profile import int8_floor_bytes
 from models.weights import reestimate_batch_norm
 from quantize import ImageSet, builtin_images, folder_images
 
@@ -99,6 +100,7 @@ def build_model(job: Job, images: ImageSet):
     """The inference model. Untrained (no WEIGHTS), it outputs logits: its softmax is nearly
     uniform, below the 1/256 step of a uint8 output, so probabilities would validate nothing."""
     trained = job.weights is not None
+    tf.keras.utils.set_random_seed(job.seed)  # same untrained weights every run: same file
     model = models.build(job.variant, weights=job.weights, input_size=job.size, num_classes=job.classes,
                          dropout=0.0, drop_path=0.0, classifier_activation="softmax" if trained else None)
     if not trained:
@@ -126,10 +128,7 @@ def run(job: Job) -> Result:
     figures = validate.validate(model, tflite, images.validation)
     op_list = ops.operators(tflite)
     lap("validate_s")
-    tflite = metadata.embed_metadata(
-        tflite, name=f"EfficientNetV2 {job.variant} ({job.precision})", version=VERSION, labels=labels,
-        description=f"{job.variant} image classifier, {size}x{size} RGB pixels in [0, 255], "
-                    f"{'probabilities' if job.weights else 'logits (untrained)'} for {job.classes} classes")
+    tflite = with_metadata(job, tflite, size, labels)
     folder = Path(job.out) / job.variant
     name = f"{job.variant}_{job.precision}"
     problems = acceptance_problems(job, figures, op_list)
@@ -148,6 +147,17 @@ def run(job: Job) -> Result:
     report = folder / f"{name}.report.md"
     artifacts.atomic_write(report, render_report(name, entry))
     return Result(path, manifest, report, timings)
+
+
+def with_metadata(job: Job, tflite: bytes, size: int, labels: list[str] | None) -> bytes:
+    """Android/MediaPipe image-classifier metadata; their image input must be float or uint8,
+    so an int8-input file ships without it (the manifest still describes it)."""
+    if job.precision == "int8" and job.io_type == "int8":
+        return tflite
+    return metadata.embed_metadata(
+        tflite, name=f"EfficientNetV2 {job.variant} ({job.precision})", version=VERSION, labels=labels,
+        description=f"{job.variant} image classifier, {size}x{size} RGB pixels in [0, 255], "
+                    f"{'probabilities' if job.weights else 'logits (untrained)'} for {job.classes} classes")
 
 
 def acceptance_problems(job: Job, figures: dict, op_list: list[dict]) -> list[str]:
@@ -172,6 +182,7 @@ def manifest_common(job: Job, size: int, model) -> dict:
 def manifest_entry(job, model, tflite, figures, op_list, images, gpu, timings) -> dict:
     return {
         "precision": job.precision, "sha256": artifacts.sha256(tflite), "size_bytes": len(tflite),
+        "size_over_int8_floor": round(len(tflite) / int8_floor_bytes(model), 3),
         **validate.io_contract(tflite),
         "calibration": images.summary(), "validation": figures, "gpu": gpu,
         "ops": ops.op_summary(op_list), "float_ops": len(ops.float_ops(op_list)),

@@ -1,6 +1,7 @@
 """Parameter and multiply-add counts, and the table of all variants in README."""
 from __future__ import annotations
 
+import numpy as np
 import tf_keras as keras
 from tf_keras import layers
 
@@ -50,3 +51,15 @@ def markdown(rows: list[dict]) -> str:
               f"{r['ghost_params']:,} | {r['ghost_macs'] / 1e9:.2f} | {r['params_ratio']:.1%} | {r['macs_ratio']:.1%} |"
               for r in rows]
     return "\n".join(lines)
+
+
+def int8_floor_bytes(model: keras.Model) -> int:
+    """The least a full-integer file can weigh: conv/dense weights at 1 byte each, plus a
+    4-byte int32 bias per output channel (batch norm folds into it)."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, (layers.Conv2D, layers.Dense)):  # DepthwiseConv2D is a Conv2D
+            kernel = layer.weights[0]
+            out_channels = layer.output_shape[-1]
+            total += int(np.prod(kernel.shape)) + 4 * out_channels
+    return total

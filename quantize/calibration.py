@@ -62,6 +62,9 @@ def random_crops(photo: np.ndarray, count: int, size: int, rng: random.Random) -
 def _photo_crops(names: tuple[str, ...], total: int, size: int, rng: random.Random) -> np.ndarray:
     import skimage.data  # imported here: only the built-in default needs it
 
+    if total == 0:
+        return np.zeros((0, size, size, 3), np.uint8)
+
     photos = [getattr(skimage.data, name)()[..., :3] for name in names]
     per_photo = [total // len(photos) + (i < total % len(photos)) for i in range(len(photos))]
     crops = [c for photo, n in zip(photos, per_photo) for c in random_crops(photo, n, size, rng)]

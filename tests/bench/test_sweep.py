@@ -1,5 +1,4 @@
 """Real runs of each backend in worker subprocesses, and the failure paths of the sweep."""
-import os
 
 import pytest
 

@@ -1,3 +1,4 @@
+import dataclasses
 import time
 
 import numpy as np
@@ -39,5 +40,4 @@ def test_record_flattens_and_round_trips():
                     backend="cpu", threads=2, latency=Latency.from_samples([1.0, 2.0]))
     flat = record.flat()
     assert flat["p50_ms"] == 1.5 and "latency" not in flat
-    import dataclasses
     assert Record.from_dict(dataclasses.asdict(record)) == record

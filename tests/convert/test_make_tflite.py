@@ -1,0 +1,173 @@
+"""The `make tflite` job end to end on a tiny registered variant: real conversion, real LiteRT."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convert.__main__ import main
+from convert.metadata import read_metadata
+from convert.ops import float_ops, operators
+from convert.validate import MIN_COSINE, run_tflite
+
+SIZE = 64
+FAST = ["--size", str(SIZE), "--classes", "5", "--calib", "8", "--validate", "4", "--no-gpu-check"]
+
+
+def convert_cli(tmp_path, *args):
+    return main(["ghost_tiny", *FAST, "--out", str(tmp_path), *args])
+
+
+@pytest.fixture(scope="module")
+def int8_run(tmp_path_factory, tiny_variant):
+    out = tmp_path_factory.mktemp("artifacts")
+    assert main(["ghost_tiny", *FAST, "--out", str(out)]) == 0
+    folder = out / "ghost_tiny"
+    return folder, (folder / "ghost_tiny_int8.tflite").read_bytes(), json.loads((folder / "manifest.json").read_text())
+
+
+def test_int8_file_takes_raw_uint8_pixels_and_is_integer_end_to_end(int8_run):
+    _, tflite, manifest = int8_run
+    entry = manifest["artifacts"]["ghost_tiny_int8.tflite"]
+    (image,) = entry["inputs"]
+    assert image["shape"] == [1, SIZE, SIZE, 3] and image["dtype"] == "uint8"
+    assert (image["scale"], image["zero_point"]) == (1.0, 0)  # pixels pass straight through
+    assert entry["outputs"][0]["dtype"] == "uint8"
+    assert float_ops(operators(tflite)) == [] and entry["float_ops"] == 0
+
+
+def test_manifest_describes_the_file_it_sits_beside(int8_run):
+    folder, tflite, manifest = int8_run
+    entry = manifest["artifacts"]["ghost_tiny_int8.tflite"]
+    assert entry["sha256"] == hashlib.sha256(tflite).hexdigest() and entry["size_bytes"] == len(tflite)
+    assert manifest["variant"] == "ghost_tiny" and manifest["input_size"] == SIZE
+    assert entry["calibration"]["calibration_images"] == 8 and entry["calibration"]["source"].startswith("builtin")
+    assert entry["validation"]["images"] == 4 and entry["validation"]["cosine_mean"] >= 0.9
+    assert entry["versions"]["tensorflow"] and entry["versions"]["ai_edge_litert"]
+    assert (folder / "ghost_tiny_int8.report.md").read_text().startswith("# ghost_tiny_int8")
+    assert read_metadata(tflite)["name"].startswith("EfficientNetV2 ghost_tiny")
+
+
+def test_same_inputs_give_a_byte_identical_file(int8_run, tmp_path):
+    _, first, _ = int8_run
+    assert convert_cli(tmp_path) == 0
+    assert (tmp_path / "ghost_tiny" / "ghost_tiny_int8.tflite").read_bytes() == first
+
+
+@pytest.mark.parametrize("precision", ["fp32", *(pytest.param(p, marks=pytest.mark.slow)
+                                                  for p in ("fp16", "dynamic", "int16x8"))])
+def test_other_precisions_validate_against_keras(tmp_path, tiny_variant, precision):
+    assert convert_cli(tmp_path, "--precision", precision) == 0
+    manifest = json.loads((tmp_path / "ghost_tiny" / "manifest.json").read_text())
+    entry = manifest["artifacts"][f"ghost_tiny_{precision}.tflite"]
+    assert entry["inputs"][0]["dtype"] == "float32" and entry["inputs"][0]["shape"] == [1, SIZE, SIZE, 3]
+    assert entry["validation"]["cosine_mean"] > 0.98
+
+
+def test_int8_io_on_request(tmp_path, tiny_variant):
+    assert convert_cli(tmp_path, "--io", "int8") == 0
+    entry = json.loads((tmp_path / "ghost_tiny" / "manifest.json").read_text())["artifacts"]["ghost_tiny_int8.tflite"]
+    assert entry["inputs"][0]["dtype"] == entry["outputs"][0]["dtype"] == "int8"
+
+
+def test_image_folder_with_classes_gives_labels_and_counts_broken_files(tmp_path, tiny_variant):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "photos"
+    for index, cls in enumerate(["cat", "dog", "eel", "fox", "gnu"] * 3):
+        (data / cls).mkdir(parents=True, exist_ok=True)
+        pixels = (rng.uniform(0, 1, (48, 80, 3)) * 255 * (index % 5 + 1) / 5).astype("uint8")
+        Image.fromarray(pixels).save(data / cls / f"{index}.{['png', 'jpg', 'bmp'][index % 3]}")
+    (data / "cat" / "broken.jpg").write_bytes(b"not an image")
+    assert convert_cli(tmp_path, "--data", str(data)) == 0
+    folder = tmp_path / "ghost_tiny"
+    assert (folder / "labels.txt").read_text().split() == ["cat", "dog", "eel", "fox", "gnu"]
+    entry = json.loads((folder / "manifest.json").read_text())["artifacts"]["ghost_tiny_int8.tflite"]
+    assert entry["calibration"]["skipped_files"] == 1
+    with zipfile.ZipFile(folder / "ghost_tiny_int8.tflite") as packed:
+        assert packed.read("labels.txt").decode().split() == ["cat", "dog", "eel", "fox", "gnu"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--precision", "int4"], "unknown precision 'int4'; valid: fp32, fp16, dynamic, int8, int16x8"),
+    (["--size", "16"], "smaller than the total stride"),
+    (["--weights", "/nonexistent.keras"], "WEIGHTS file '/nonexistent.keras' does not exist"),
+    (["--data", "/nonexistent"], "DATA folder '/nonexistent' does not exist"),
+    (["--io", "int16"], "unknown int8 I/O type"),
+])
+def test_bad_input_is_one_line_error_and_writes_nothing(tmp_path, capsys, tiny_variant, args, message):
+    assert convert_cli(tmp_path, *args) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and len(error.splitlines()) == 1
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_unknown_variant_and_empty_data_folder(tmp_path, capsys, tiny_variant):
+    assert main(["nope", "--out", str(tmp_path)]) == 2
+    assert "unknown variant 'nope'; valid: b0" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no images")
+    assert convert_cli(tmp_path, "--data", str(tmp_path / "empty")) == 2
+    assert "has no usable image" in capsys.readouterr().err
+
+
+def test_weights_of_another_architecture_are_refused(tmp_path, capsys, tiny_variant):
+    import models
+
+    other = tmp_path / "other.keras"
+    models.build("tiny", input_size=SIZE, num_classes=5).save(other)  # standard, not Ghost
+    assert convert_cli(tmp_path, "--weights", str(other)) == 2
+    assert "do not fit" in capsys.readouterr().err
+    assert not (tmp_path / "ghost_tiny").exists() or not any((tmp_path / "ghost_tiny").glob("*.tflite"))
+
+
+def test_unwritable_out_folder(tmp_path, capsys, tiny_variant):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    assert main(["ghost_tiny", *FAST, "--out", str(blocker)]) == 2
+    assert "cannot write to OUT folder" in capsys.readouterr().err
+
+
+KILLED_RUN = """
+import dataclasses, sys, models
+models.register(dataclasses.replace(models.get_variant("b0"), name="tiny", width=0.25, depth=0.1))
+from convert.__main__ import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_killed_run_leaves_the_previous_artifact_untouched(tmp_path, tiny_variant):
+    assert convert_cli(tmp_path) == 0
+    folder = tmp_path / "ghost_tiny"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    child = subprocess.Popen([sys.executable, "-c", KILLED_RUN, "ghost_tiny", *FAST, "--calib", "400",
+                              "--out", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(20)  # mid-calibration
+    child.kill()
+    child.wait()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_rejected_conversion_keeps_the_previous_artifact(tmp_path, tiny_variant, monkeypatch, capsys):
+    assert convert_cli(tmp_path) == 0
+    path = tmp_path / "ghost_tiny" / "ghost_tiny_int8.tflite"
+    before = path.read_bytes()
+    monkeypatch.setitem(MIN_COSINE, "int8", 1.01)  # a bar no conversion can meet
+    assert convert_cli(tmp_path, "--calib", "9") == 3
+    assert "validation failed" in capsys.readouterr().err
+    assert path.read_bytes() == before
+    assert (tmp_path / "ghost_tiny" / "ghost_tiny_int8.rejected.tflite").is_file()
+
+
+def test_converted_model_runs_in_litert_on_real_photo_crops(int8_run):
+    from quantize import builtin_images
+
+    _, tflite, _ = int8_run
+    images = builtin_images(SIZE, calibration=1, validation=2).validation
+    scores = run_tflite(tflite, images)
+    assert scores.shape == (2, 5) and np.isfinite(scores).all()
