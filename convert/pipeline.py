@@ -186,6 +186,7 @@ def manifest_entry(job, model, tflite, figures, op_list, images, gpu, timings) -
         **validate.io_contract(tflite),
         "calibration": images.summary(), "validation": figures, "gpu": gpu,
         "ops": ops.op_summary(op_list), "float_ops": len(ops.float_ops(op_list)),
+        "xnnpack_partitions": validate.xnnpack_partitions(tflite),
         "timings_s": timings,
         "versions": {"tensorflow": tf.__version__, "ai_edge_litert": _version("ai-edge-litert"),
                      "python": platform.python_version(), "project": VERSION},
@@ -211,7 +212,9 @@ def render_report(name: str, entry: dict) -> str:
              f"mean |err| {v['mean_abs_error']:.3g}",
              f"- calibration: {json.dumps(entry['calibration'])}",
              f"- GPU accelerator: {json.dumps(entry['gpu'])}",
-             f"- float ops: {entry['float_ops']}", f"- timings (s): {json.dumps(entry['timings_s'])}", "",
+             f"- float ops: {entry['float_ops']}; XNNPACK runs the graph in {entry['xnnpack_partitions']} "
+             "partition(s) (ops between partitions run on the reference kernels)",
+             f"- timings (s): {json.dumps(entry['timings_s'])}", "",
              "| op | count |", "|---|---:|"]
     lines += [f"| {op} | {count} |" for op, count in entry["ops"].items()]
     return "\n".join(lines) + "\n"

@@ -61,6 +61,14 @@ def validate(model: keras.Model, tflite: bytes, images: np.ndarray) -> dict:
     return agreement(expected, run_tflite(tflite, images))
 
 
+def xnnpack_partitions(tflite: bytes) -> int:
+    """How many pieces XNNPACK runs the graph in. 1 is the goal: every op XNNPACK lacks runs
+    on the reference kernels between pieces, and costs a copy at each boundary."""
+    interpreter = Interpreter(model_content=tflite, num_threads=1)
+    interpreter.allocate_tensors()  # applies the default XNNPACK delegate
+    return sum(op["op_name"] == "DELEGATE" for op in interpreter._get_ops_details())
+
+
 def io_contract(tflite: bytes) -> dict:
     """Shapes, dtypes and quantization of the inputs and outputs: what an app must feed."""
     interpreter = Interpreter(model_content=tflite)

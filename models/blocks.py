@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
@@ -142,10 +143,51 @@ def fused_mbconv(x, spec: BlockSpec, style: Style):
     return pointwise_or_ghost(x, spec.out_channels, 1, 1, f"{name}_project", style)
 
 
+@keras.saving.register_keras_serializable(package="effnetv2_edge")
+class DepthwiseAveragePooling2D(layers.Layer):
+    """`AveragePooling2D(pool, pool, "same")` computed as a depthwise convolution with a
+    constant 1/pool^2 kernel, times a constant count correction where windows overhang an
+    odd border (TF's 'same' average ignores the padding).
+
+    Why not AveragePooling2D: XNNPACK has no int8 AVERAGE_POOL_2D, so in a full-integer
+    file every ResNet-D shortcut pool ran on the reference kernels and split the XNNPACK
+    graph (ghost_b0 int8: 5 partitions). DEPTHWISE_CONV_2D and MUL stay delegated, on the
+    GPU accelerator too. No weights: parameter counts and checkpoints are unchanged."""
+
+    def __init__(self, pool: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.pool = pool
+
+    def build(self, input_shape):
+        height, width, channels = input_shape[1:]
+        if height is None or width is None:
+            raise ValueError(f"{self.name} needs a static spatial size; build with input_size set")
+        self.kernel = tf.constant(np.full((self.pool, self.pool, channels, 1), 1 / self.pool**2, np.float32))
+        rows, cols = self._window_counts(height), self._window_counts(width)
+        correction = self.pool**2 / np.outer(rows, cols)
+        self.correction = (None if np.all(correction == 1)
+                           else tf.constant(correction[None, :, :, None].astype(np.float32)))
+        super().build(input_shape)
+
+    def _window_counts(self, length: int) -> np.ndarray:
+        """How many real (unpadded) positions each 'same' window covers along one axis."""
+        windows = -(-length // self.pool)
+        pad_before = (windows * self.pool - length) // 2
+        starts = np.arange(windows) * self.pool - pad_before
+        return np.minimum(starts + self.pool, length) - np.maximum(starts, 0)
+
+    def call(self, x):
+        x = tf.nn.depthwise_conv2d(x, tf.cast(self.kernel, x.dtype), [1, self.pool, self.pool, 1], "SAME")
+        return x if self.correction is None else x * tf.cast(self.correction, x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "pool": self.pool}
+
+
 def resnet_d_shortcut(x, spec: BlockSpec):
     """ResNet-D downsampling path: 2x2 average pool (if strided), then 1x1 conv + BN."""
     if spec.stride > 1:
-        x = layers.AveragePooling2D(spec.stride, spec.stride, "same", name=f"{spec.name}_shortcut_pool")(x)
+        x = DepthwiseAveragePooling2D(spec.stride, name=f"{spec.name}_shortcut_pool")(x)
     return conv_bn(x, spec.out_channels, 1, 1, f"{spec.name}_shortcut")
 
 

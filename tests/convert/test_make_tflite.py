@@ -14,7 +14,7 @@ from PIL import Image
 from convert.__main__ import main
 from convert.metadata import read_metadata
 from convert.ops import float_ops, operators
-from convert.validate import MIN_COSINE, run_tflite
+from convert.validate import MIN_COSINE, run_tflite, xnnpack_partitions
 
 SIZE = 64
 FAST = ["--size", str(SIZE), "--classes", "5", "--calib", "8", "--validate", "4", "--no-gpu-check"]
@@ -40,6 +40,15 @@ def test_int8_file_takes_raw_uint8_pixels_and_is_integer_end_to_end(int8_run):
     assert (image["scale"], image["zero_point"]) == (1.0, 0)  # pixels pass straight through
     assert entry["outputs"][0]["dtype"] == "uint8"
     assert float_ops(operators(tflite)) == [] and entry["float_ops"] == 0
+
+
+def test_int8_graph_runs_in_one_xnnpack_partition(int8_run):
+    """No op of the full-integer Ghost graph (ResNet-D shortcut pools included) falls back
+    to the reference kernels between XNNPACK pieces."""
+    _, tflite, manifest = int8_run
+    assert "AVERAGE_POOL_2D" not in {op["op"] for op in operators(tflite)}
+    assert xnnpack_partitions(tflite) == 1
+    assert manifest["artifacts"]["ghost_tiny_int8.tflite"]["xnnpack_partitions"] == 1
 
 
 def test_manifest_describes_the_file_it_sits_beside(int8_run):
