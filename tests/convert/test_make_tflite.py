@@ -4,8 +4,8 @@ import json
 import os
 import subprocess
 import sys
-import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,20 +143,25 @@ def test_unwritable_out_folder(tmp_path, capsys, tiny_variant):
 
 
 KILLED_RUN = """
-import dataclasses, sys, models
-models.register(dataclasses.replace(models.get_variant("b0"), name="tiny", width=0.25, depth=0.1))
+import sys
+from tests.convert.conftest import register_tiny
+register_tiny()
 from convert.__main__ import main
 main(sys.argv[1:])
 """
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_killed_run_leaves_the_previous_artifact_untouched(tmp_path, tiny_variant):
     assert convert_cli(tmp_path) == 0
     folder = tmp_path / "ghost_tiny"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    child = subprocess.Popen([sys.executable, "-c", KILLED_RUN, "ghost_tiny", *FAST, "--calib", "400",
-                              "--out", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(20)  # mid-calibration
+    child = subprocess.Popen([sys.executable, "-c", KILLED_RUN, "ghost_tiny", *FAST, "--calib", "5000",
+                              "--out", str(tmp_path)], cwd=REPO, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+    for line in child.stderr:  # kill it mid-calibration, once the progress bar shows
+        if "calibrating" in line:
+            break
     child.kill()
     child.wait()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
