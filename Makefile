@@ -11,10 +11,10 @@ PRECISION ?= int8
 OUT ?= artifacts
 CLASSES ?= 1000
 CALIB ?= 100
-# Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8)
+# Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8), WORKERS (calibration processes)
 CONVERT_ARGS = $(VARIANT) --precision $(PRECISION) --classes $(CLASSES) --out $(OUT) --calib $(CALIB) \
 	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(DATA),--data $(DATA)) \
-	$(if $(LABELS),--labels $(LABELS)) $(if $(IO),--io $(IO))
+	$(if $(LABELS),--labels $(LABELS)) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS))
 
 BACKENDS ?= cpu,interpreter,gpu,npu,legacy,tf
 THREADS ?= 1,2

@@ -30,13 +30,16 @@ def parse(argv: list[str] | None) -> Job:
     p.add_argument("--data", help="image folder for calibration and validation (default: built-in photos)")
     p.add_argument("--out", default=defaults.out, help="artifacts folder (default: artifacts)")
     p.add_argument("--calib", type=int, default=defaults.calibration, help="calibration samples (int8/int16x8)")
+    p.add_argument("--calib-workers", type=int, default=defaults.calibration_workers,
+                   help="processes that calibrate int8 in parallel, same file as 1 (default: the CPU "
+                        "cores, at most 8; 1 = the converter's own serial calibration)")
     p.add_argument("--validate", type=int, default=defaults.validation, help="held-out validation images")
     p.add_argument("--io", default=defaults.io_type, help=f"int8 input/output type: {' or '.join(IO_TYPES)}")
     p.add_argument("--labels", help="labels.txt, one class per line (default: DATA's class folders)")
     p.add_argument("--no-gpu-check", action="store_true", help="skip the LiteRT GPU accelerator check")
     a = p.parse_args(argv)
     return Job(a.variant, a.precision, a.size, a.classes, a.weights, a.data, a.out, a.calib, a.validate,
-               a.io, a.labels, not a.no_gpu_check)
+               a.io, a.labels, not a.no_gpu_check, calibration_workers=a.calib_workers)
 
 
 def main(argv: list[str] | None = None) -> int:

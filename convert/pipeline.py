@@ -20,7 +20,7 @@ import tensorflow as tf
 import models
 from models.profile import int8_floor_bytes
 from models.weights import reestimate_batch_norm
-from quantize import ImageSet, builtin_images, folder_images
+from quantize import ImageSet, builtin_images, default_workers, folder_images
 
 from . import artifacts, metadata, ops, recipes, validate
 
@@ -46,6 +46,7 @@ class Job:
     labels: str | None = None  # labels.txt path; default: class folders of DATA
     gpu_check: bool = True
     seed: int = 0
+    calibration_workers: int = field(default_factory=default_workers)  # int8 only
 
 
 @dataclass
@@ -63,8 +64,8 @@ def preflight(job: Job) -> models.Variant:
         raise ValueError(f"unknown precision {job.precision!r}; valid: {', '.join(recipes.PRECISIONS)}")
     if job.io_type not in recipes.IO_TYPES:
         raise ValueError(f"unknown int8 I/O type {job.io_type!r}; valid: {', '.join(recipes.IO_TYPES)}")
-    if job.calibration < 1 or job.validation < 1:
-        raise ValueError("CALIB and the validation count must be at least 1")
+    if job.calibration < 1 or job.validation < 1 or job.calibration_workers < 1:
+        raise ValueError("CALIB, the validation count and the calibration workers must be at least 1")
     if job.weights and job.weights != "imagenet" and not Path(job.weights).is_file():
         raise FileNotFoundError(f"WEIGHTS file {job.weights!r} does not exist; give a .keras/.h5 file "
                                 "saved from this variant, or leave WEIGHTS unset")
@@ -123,7 +124,7 @@ def run(job: Job) -> Result:
     lap("images_s")
     model = build_model(job, images)
     lap("build_s")
-    tflite = recipes.convert(model, job.precision, images.calibration, job.io_type)
+    tflite = recipes.convert(model, job.precision, images.calibration, job.io_type, job.calibration_workers)
     lap("convert_s")
     figures = validate.validate(model, tflite, images.validation)
     op_list = ops.operators(tflite)

@@ -7,35 +7,37 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from quantize import representative_dataset
+from quantize import parallel_calibration, representative_dataset
 
 PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int16x8")
 CALIBRATED = ("int8", "int16x8")  # the precisions that need calibration images
 IO_TYPES = {"uint8": tf.uint8, "int8": tf.int8}
 
 
-def _fp32(converter, images, io_type):
+def _fp32(converter, **_):
     pass
 
 
-def _fp16(converter, images, io_type):
+def _fp16(converter, **_):
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.target_spec.supported_types = [tf.float16]
 
 
-def _dynamic(converter, images, io_type):
+def _dynamic(converter, **_):
     converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 weights, float activations
 
 
-def _int8(converter, images, io_type):
+def _int8(converter, images, io_type, workers, **_):
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: representative_dataset(images)
+    if workers > 1:
+        parallel_calibration(converter, images, workers)
     # Only integer kernels: the converter fails instead of silently keeping a float op.
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = converter.inference_output_type = IO_TYPES[io_type]
 
 
-def _int16x8(converter, images, io_type):
+def _int16x8(converter, images, **_):  # the converter's own quantizer: serial calibration
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: representative_dataset(images)
     converter.target_spec.supported_ops = [
@@ -47,7 +49,7 @@ RECIPES: dict[str, Callable] = {"fp32": _fp32, "fp16": _fp16, "dynamic": _dynami
 
 
 def convert(model: keras.Model, precision: str, calibration_images: np.ndarray | None = None,
-            io_type: str = "uint8") -> bytes:
+            io_type: str = "uint8", calibration_workers: int = 1) -> bytes:
     """The .tflite flatbuffer of `model` at `precision`, with a static batch-1 input (the GPU
     accelerator refuses dynamic shapes), whatever batch dimension the model declares."""
     if precision not in RECIPES:
@@ -63,5 +65,5 @@ def convert(model: keras.Model, precision: str, calibration_images: np.ndarray |
     # conversion (tf-keras lists a 3,000-layer graph's children in quadratic time).
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [function.get_concrete_function(spec)], function)
-    RECIPES[precision](converter, calibration_images, io_type)
+    RECIPES[precision](converter, images=calibration_images, io_type=io_type, workers=calibration_workers)
     return converter.convert()

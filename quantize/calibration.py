@@ -132,7 +132,12 @@ def full_range_anchor(image: np.ndarray) -> np.ndarray:
     return stretched
 
 
+def calibration_inputs(images: np.ndarray) -> list[np.ndarray]:
+    """What calibration sees: a full-range anchor (see `full_range_anchor`), then the images."""
+    return [full_range_anchor(images[0]), *images]
+
+
 def representative_dataset(images: np.ndarray) -> Iterator[list[np.ndarray]]:
     """What TFLiteConverter.representative_dataset expects: one float32 batch of 1 per step."""
-    for image in tqdm([full_range_anchor(images[0]), *images], desc="calibrating", unit="img"):
+    for image in tqdm(calibration_inputs(images), desc="calibrating", unit="img"):
         yield [image[None].astype(np.float32)]

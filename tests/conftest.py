@@ -1,3 +1,4 @@
+import dataclasses
 import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -6,9 +7,24 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
+import models  # noqa: E402
+
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_session():
     """Each test starts with an empty graph, so memory stays flat over the suite."""
     yield
     keras.backend.clear_session()
+
+
+def register_tiny() -> models.Variant:
+    """ghost_b0 scaled down: every Ghost/ResNet-D/SE code path, converted in seconds.
+    Registered as `tiny`, so `ghost_tiny` builds too (also from a child process)."""
+    variant = dataclasses.replace(models.get_variant("ghost_b0"), name="tiny_ghost", width=0.25, depth=0.1)
+    models.register(dataclasses.replace(variant, name="tiny", ghost=False))
+    return variant
+
+
+@pytest.fixture(scope="session")
+def tiny_variant():
+    return register_tiny()

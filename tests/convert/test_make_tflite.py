@@ -144,7 +144,7 @@ def test_unwritable_out_folder(tmp_path, capsys, tiny_variant):
 
 KILLED_RUN = """
 import sys
-from tests.convert.conftest import register_tiny
+from tests.conftest import register_tiny
 register_tiny()
 from convert.__main__ import main
 main(sys.argv[1:])
