@@ -22,7 +22,7 @@ RUNS ?= 50
 WARMUP ?= 5
 LEGACY_VENV ?= .venv-legacy
 
-.PHONY: setup test test-slow models-table tflite bench bench-legacy-env bench-gpu-sw clean
+.PHONY: setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean
 .DEFAULT_GOAL := tflite
 
 $(STAMP): requirements.txt
@@ -42,6 +42,11 @@ test-slow: $(STAMP)  ## full-size models and resolutions
 
 tflite: $(STAMP)  ## VARIANT=ghost_s PRECISION=int8 [SIZE= CLASSES= WEIGHTS= DATA= CALIB= OUT=]
 	$(PY) -m convert $(CONVERT_ARGS)
+
+VARIANTS ?= b0,s,ghost_b0,ghost_s
+PRECISIONS ?= fp32,fp16,dynamic,int8,int16x8
+conversion-figures: $(STAMP)  ## wall time, peak memory, size of each VARIANTS x PRECISIONS conversion into OUT
+	$(PY) -m bench.conversion --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(OUT)
 
 bench: $(STAMP)  ## size/latency/memory of MODELS (default artifacts/*/*.tflite) across BACKENDS
 	$(PY) -m bench $(MODELS) --backends $(BACKENDS) --num_threads $(THREADS) --num_runs $(RUNS) --warmup_runs $(WARMUP)

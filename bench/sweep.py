@@ -14,7 +14,7 @@ import tempfile
 from typing import Iterable
 
 from . import android
-from .artifacts import ModelInfo
+from .artifacts import ModelInfo, describe
 from .backends import REGISTRY, REPO_ROOT, Availability, Context
 from .jobs import BackendSpec, Job, is_keras
 from .records import FAILED, SKIPPED, Record
@@ -97,6 +97,18 @@ def run_job(job: Job, python: str = sys.executable, timeout: float = 600.0,
             with open(result_path) as f:
                 return Record.from_dict(json.load(f))
         return job.record(status=FAILED, reason=_failure(proc.returncode, stderr))
+
+
+def probe(path: str, backend: str = "gpu", timeout: float = 300.0, ctx: Context = Context()) -> Record:
+    """One run of one file on one backend, in its own process: does it load, compile and run
+    there, fully accelerated or not? (`make tflite` checks each new file on the GPU with it.)"""
+    spec = BackendSpec.parse(backend)
+    availability = REGISTRY[spec.name].check(spec, ctx)
+    job = Job(describe(path), spec, None, RunSettings(num_runs=1, warmup_runs=0, min_secs=0.0),
+              availability.options)
+    if availability.reason:
+        return job.record(status=SKIPPED, reason=availability.reason)
+    return run_job(job, availability.python, timeout)
 
 
 def describe_plan(planned: Planned) -> str:

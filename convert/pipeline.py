@@ -75,8 +75,7 @@ def preflight(job: Job) -> models.Variant:
     if job.labels and not Path(job.labels).is_file():
         raise FileNotFoundError(f"labels file {job.labels!r} does not exist")
     artifacts.ensure_writable(Path(job.out) / job.variant)
-    # Builds nothing: the builder's own checks (size vs strides, classes) on an abstract call.
-    models.builder.validate(variant, job.size or variant.resolution, job.classes, "silu", 0.0, 0.0, "softmax")
+    models.check_settings(variant, job.size or variant.resolution, job.classes)
     return variant
 
 

@@ -1,10 +1,6 @@
 """Does the .tflite compute what the Keras model computes? Measured on held-out images."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import tf_keras as keras
 from ai_edge_litert.interpreter import Interpreter
@@ -82,28 +78,16 @@ def io_contract(tflite: bytes) -> dict:
             "outputs": describe(interpreter.get_output_details())}
 
 
-_GPU_PROBE = """
-import json, sys
-from ai_edge_litert.compiled_model import CompiledModel
-from ai_edge_litert.hardware_accelerator import HardwareAccelerator
-model = CompiledModel.from_file(sys.argv[1], hardware_accel=HardwareAccelerator.GPU | HardwareAccelerator.CPU)
-inputs, outputs = model.create_input_buffers(0), model.create_output_buffers(0)
-model.run_by_index(0, inputs, outputs)
-print(json.dumps({"fully_accelerated": model.is_fully_accelerated()}))
-"""
-
-
 def gpu_check(path: str, timeout: float = 300) -> dict:
-    """Compiles and runs the file on LiteRT's GPU accelerator in a child process (a delegate
-    crash must not kill the conversion). On a machine without a GPU this is Mesa's software
-    Vulkan when installed (make gpu-sw): it proves the graph runs there, not its speed."""
-    try:
-        done = subprocess.run([sys.executable, "-c", _GPU_PROBE, path], capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"status": "failed", "reason": f"timed out after {timeout:.0f} s"}
-    if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        return {"status": "unavailable", "reason": reason[:300]}
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"status": "ran", **result}
+    """Compiles and runs the file on LiteRT's GPU accelerator in a child process (bench's
+    `gpu` backend: a delegate crash must not kill the conversion). Without a GPU this is
+    Mesa's software Vulkan where installed (bench/setup_gpu_sw.sh): it proves the graph
+    runs there, not its speed."""
+    from bench.report import accelerator_label
+    from bench.sweep import probe
+
+    record = probe(path, "gpu", timeout)
+    if not record.ok:
+        return {"status": record.status, "reason": record.reason}
+    return {"status": "ran", "fully_accelerated": record.fully_accelerated,
+            "software_emulated": record.software_emulated, "device": accelerator_label(record)}

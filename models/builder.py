@@ -50,8 +50,10 @@ def preprocessing(x, variant: Variant):
     return layers.Rescaling(1 / 128, offset=-1, name="preprocess_rescale")(x)
 
 
-def validate(variant: Variant, input_size: int, num_classes: int, activation: str, dropout: float,
-             drop_path: float, classifier_activation: str | None) -> None:
+def check_settings(variant: Variant, input_size: int, num_classes: int = 1000, activation: str = "silu",
+                   dropout: float = 0.0, drop_path: float = 0.0,
+                   classifier_activation: str | None = None) -> None:
+    """Raises ValueError naming the first setting `build` would fail on; builds nothing."""
     min_size = 1
     for stage in variant.stages:
         min_size *= stage.stride
@@ -87,7 +89,7 @@ def build_variant(variant: Variant, input_size: int | None = None, num_classes: 
     input_size = input_size or variant.resolution
     dropout = variant.dropout if dropout is None else dropout
     drop_path = variant.drop_path if drop_path is None else drop_path
-    validate(variant, input_size, num_classes, activation, dropout, drop_path, classifier_activation)
+    check_settings(variant, input_size, num_classes, activation, dropout, drop_path, classifier_activation)
     style = Style(activation, variant.ghost, se, variant.ghost_se_ratio)
 
     inputs = keras.Input((input_size, input_size, 3), batch_size=batch_size, name="image")

@@ -185,3 +185,17 @@ def test_converted_model_runs_in_litert_on_real_photo_crops(int8_run):
     images = builtin_images(SIZE, calibration=1, validation=2).validation
     scores = run_tflite(tflite, images)
     assert scores.shape == (2, 5) and np.isfinite(scores).all()
+
+
+def test_gpu_check_runs_the_file_on_the_gpu_accelerator_where_vulkan_exists(int8_run):
+    from bench.backends import Context, check_gpu
+    from bench.jobs import BackendSpec
+    from convert.validate import gpu_check
+
+    folder, _, _ = int8_run
+    result = gpu_check(str(folder / "ghost_tiny_int8.tflite"))
+    if check_gpu(BackendSpec("gpu"), Context()).reason:  # no Vulkan here: a skip that says why
+        assert result["status"] == "skipped" and "Vulkan" in result["reason"]
+    else:
+        assert result["status"] == "ran", result
+        assert result["fully_accelerated"] is True and "GPU" in result["device"]
