@@ -64,6 +64,42 @@ def markdown(records: list[Record], machine: Machine | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+GHOST = "ghost_"
+
+
+def _medians(records: list[Record]) -> dict[tuple, float]:
+    """p50 latency by (variant, precision, backend, threads), measured rows only."""
+    return {(r.variant, r.precision, r.backend, r.threads): lat.p50_ms for r, lat in _measured(records)}
+
+
+def ratios(records: list[Record]) -> list[tuple[str, str, str, float]]:
+    """The comparisons a reader makes with this table, from rows of this one run:
+    (comparison, what, backend x threads, ratio), each ratio = slower / faster median,
+    so above 1 means the first-named side wins:
+      int8 vs fp32     fp32 p50 / int8 p50, same variant and backend
+      ghost vs std     std p50 / ghost p50, same precision and backend
+      TFLite vs TF     TensorFlow (Keras) p50 / .tflite p50, same variant and threads"""
+    medians, found = _medians(records), []
+    for (variant, precision, backend, threads), p50 in sorted(medians.items(), key=str):
+        where = f"{backend} x{threads}" if threads else backend
+        if precision == "int8" and (fp32 := medians.get((variant, "fp32", backend, threads))):
+            found.append(("int8 vs fp32 (speed-up)", variant, where, fp32 / p50))
+        if variant.startswith(GHOST) and (std := medians.get((variant[len(GHOST):], precision, backend, threads))):
+            found.append(("ghost vs standard (speed-up)", f"{variant} {precision}", where, std / p50))
+        if backend != "tf" and (tf := medians.get((variant, "keras-fp32", "tf", threads))):
+            found.append(("TFLite vs TensorFlow (speed-up)", f"{variant} {precision}", where, tf / p50))
+    return found
+
+
+def ratios_markdown(records: list[Record]) -> str:
+    rows = ratios(records)
+    if not rows:
+        return ""
+    lines = ["| comparison | model | backend | speed-up |", "|---|---|---|---:|"]
+    lines += [f"| {name} | {what} | {where} | {value:.2f}x |" for name, what, where, value in rows]
+    return "\n".join(lines) + "\n"
+
+
 def write_csv(records: list[Record], path: str) -> None:
     rows = [r.flat() for r in records]
     fields = list(rows[0]) if rows else [f.name for f in dataclasses.fields(Record)]
@@ -158,6 +194,8 @@ def write_all(records: list[Record], out_dir: str, machine: Machine,
         ("scatter", "latency_vs_size.png"), ("bars", "latency_bars.png")]}
     with open(paths["markdown"], "w") as f:
         f.write(markdown(records, machine))
+        if speedups := ratios_markdown(records):
+            f.write("\nSpeed-ups, medians from this run (above 1: the first-named side is faster):\n\n" + speedups)
     write_csv(records, paths["csv"])
     write_json(records, paths["json"], {"machine": dataclasses.asdict(machine), **meta})
     if not plot_latency_vs_size(records, paths["scatter"]):
