@@ -152,7 +152,7 @@ def run(job: Job) -> Result:
 def with_metadata(job: Job, tflite: bytes, size: int, labels: list[str] | None) -> bytes:
     """Android/MediaPipe image-classifier metadata; their image input must be float or uint8,
     so an int8-input file ships without it (the manifest still describes it)."""
-    if job.precision == "int8" and job.io_type == "int8":
+    if job.precision in recipes.FULL_INTEGER and job.io_type == "int8":
         return tflite
     return metadata.embed_metadata(
         tflite, name=f"EfficientNetV2 {job.variant} ({job.precision})", version=VERSION, labels=labels,
@@ -165,7 +165,7 @@ def acceptance_problems(job: Job, figures: dict, op_list: list[dict]) -> list[st
     minimum = validate.MIN_COSINE[job.precision]
     if figures["cosine_mean"] < minimum:
         problems.append(f"cosine similarity to Keras {figures['cosine_mean']:.4f} < {minimum}")
-    if job.precision == "int8":
+    if job.precision in recipes.FULL_INTEGER:
         floats = ops.float_ops(op_list)
         if floats:
             names = sorted({op["op"] for op in floats})

@@ -9,8 +9,9 @@ import tf_keras as keras
 
 from quantize import parallel_calibration, representative_dataset
 
-PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int16x8")
-CALIBRATED = ("int8", "int16x8")  # the precisions that need calibration images
+PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8")
+CALIBRATED = ("int8", "int8_per_tensor", "int16x8")  # the precisions that need calibration images
+FULL_INTEGER = ("int8", "int8_per_tensor")  # integer end to end, with integer I/O
 IO_TYPES = {"uint8": tf.uint8, "int8": tf.int8}
 
 
@@ -37,6 +38,15 @@ def _int8(converter, images, io_type, workers, **_):
     converter.inference_input_type = converter.inference_output_type = IO_TYPES[io_type]
 
 
+def _int8_per_tensor(converter, **settings):
+    """One scale per weight tensor instead of one per output channel: no per-channel
+    parameters in the file (12 bytes per channel, twice: weights and bias), and what
+    accelerators without per-channel support (older NNAPI drivers, some DSPs) need.
+    Costs accuracy where channel ranges differ widely (depthwise convolutions)."""
+    _int8(converter, **settings)
+    converter._experimental_disable_per_channel = True  # TFLiteConverter's only switch for it
+
+
 def _int16x8(converter, images, **_):  # the converter's own quantizer: serial calibration
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: representative_dataset(images)
@@ -45,7 +55,7 @@ def _int16x8(converter, images, **_):  # the converter's own quantizer: serial c
 
 
 RECIPES: dict[str, Callable] = {"fp32": _fp32, "fp16": _fp16, "dynamic": _dynamic,
-                                "int8": _int8, "int16x8": _int16x8}
+                                "int8": _int8, "int8_per_tensor": _int8_per_tensor, "int16x8": _int16x8}
 
 
 def convert(model: keras.Model, precision: str, calibration_images: np.ndarray | None = None,

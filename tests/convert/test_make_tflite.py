@@ -69,6 +69,21 @@ def test_same_inputs_give_a_byte_identical_file(int8_run, tmp_path):
     assert (tmp_path / "ghost_tiny" / "ghost_tiny_int8.tflite").read_bytes() == first
 
 
+def test_per_tensor_int8_has_one_scale_per_weight_tensor_and_a_smaller_file(int8_run, tmp_path):
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    _, per_channel, _ = int8_run
+    assert convert_cli(tmp_path, "--precision", "int8_per_tensor") == 0
+    per_tensor = (tmp_path / "ghost_tiny" / "ghost_tiny_int8_per_tensor.tflite").read_bytes()
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(per_tensor))
+    graph = model.subgraphs[0]
+    weights = [graph.tensors[op.inputs[1]] for op in graph.operators
+               if flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) in ("CONV_2D", "DEPTHWISE_CONV_2D")]
+    assert weights and all(len(w.quantization.scale) == 1 for w in weights)
+    assert len(per_tensor) < len(per_channel)
+    assert float_ops(operators(per_tensor)) == []
+
+
 @pytest.mark.parametrize("precision", ["fp32", *(pytest.param(p, marks=pytest.mark.slow)
                                                   for p in ("fp16", "dynamic", "int16x8"))])
 def test_other_precisions_validate_against_keras(tmp_path, tiny_variant, precision):
