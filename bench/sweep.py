@@ -69,8 +69,11 @@ def worker_env() -> dict[str, str]:
 
 
 def _failure(returncode: int, stderr: str) -> str:
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    tail = lines[-1][:300] if lines else "no error output"
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    # An abseil fatal error ends in a stack trace; the reason is its "Check failed" line.
+    lines = [line for line in lines if not line.startswith(("@", "***"))]
+    fatal = [line for line in lines if "Check failed" in line or line.startswith("F0000")]
+    tail = (fatal or lines or ["no error output"])[-1][:300]
     if returncode < 0:
         return f"crashed with {signal.Signals(-returncode).name}: {tail}"
     return f"worker exited with code {returncode}: {tail}"

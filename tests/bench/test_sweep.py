@@ -127,3 +127,13 @@ def test_threads_apply_only_to_backends_with_cpu_threads(fp32_model):
     threads = [(p.job.backend.label, p.job.threads) for p in planned]
     assert threads == [("cpu", 1), ("cpu", 2), ("gpu", None), ("android:gpu", None),
                        ("android", 1), ("android", 2)]
+
+
+def test_a_fatal_runtime_error_is_reported_by_its_check_line_not_its_stack_trace():
+    from bench.sweep import _failure
+
+    stderr = ("MEAN: Tensor type(INT16) is not supported.\n"
+              "F0000 00:00:1 object_reader.cc:82] Check failed: tfl_tensor && type == kTfLiteFloat32\n"
+              "*** Check failure stack trace: ***\n    @     0x7f16529a6ce3  cfunction_call\n")
+    reason = _failure(-6, stderr)
+    assert reason.startswith("crashed with SIGABRT") and "Check failed: tfl_tensor" in reason
