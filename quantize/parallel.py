@@ -12,10 +12,12 @@ shards -> merge ranges -> the same `mlir_quantize` call the converter makes.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
-import queue
-from concurrent.futures import ProcessPoolExecutor
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
@@ -24,6 +26,7 @@ from .calibration import calibration_inputs
 
 MIN_IMAGES_PER_WORKER = 8  # below this, starting a process (it imports TF) costs more than it saves
 MAX_WORKERS = 8  # each worker holds TF and the float model: about 1 GB for ghost_s at 384
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def default_workers() -> int:
@@ -31,24 +34,54 @@ def default_workers() -> int:
     return max(1, min(cores or 1, MAX_WORKERS))
 
 
-_progress: multiprocessing.Queue | None = None
-
-
-def _init_worker(progress):
-    global _progress
-    _progress = progress
-
-
-def _calibrate_shard(float_model: bytes, images: list[np.ndarray]) -> bytes:
-    """Runs in a worker: the float model with min/max recorded over this shard."""
+def calibrate_shard(float_model: bytes, images: np.ndarray, on_image=lambda: None) -> bytes:
+    """The float model with min/max recorded over these images (what each worker does)."""
     from tensorflow.lite.python.optimize import calibrator
 
     def feed():
         for image in images:
             yield [image[None].astype(np.float32)]
-            _progress.put(1)
+            on_image()
 
     return calibrator.Calibrator(float_model).calibrate(feed)
+
+
+def _worker_main(argv: list[str]) -> int:
+    """`python -m quantize.parallel MODEL IMAGES.npy OUT`: one shard, a '.' per image on stdout.
+
+    Plain subprocesses rather than multiprocessing: its spawn start re-runs the caller's
+    main script in every worker, which breaks (or repeats the side effects of) any script
+    that calls `convert` without an `if __name__ == "__main__"` guard."""
+    model_path, images_path, out_path = argv
+    tick = lambda: print(".", end="", flush=True)  # noqa: E731
+    calibrated = calibrate_shard(Path(model_path).read_bytes(), np.load(images_path), tick)
+    Path(out_path).write_bytes(calibrated)
+    return 0
+
+
+def _run_workers(float_model: bytes, shards: list[np.ndarray], folder: Path, bar: tqdm) -> list[bytes]:
+    (folder / "model.tflite").write_bytes(float_model)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    workers, readers = [], []
+    for i, shard in enumerate(shards):
+        np.save(folder / f"images{i}.npy", shard)
+        with open(folder / f"stderr{i}.txt", "wb") as stderr:
+            workers.append(subprocess.Popen(
+                [sys.executable, "-m", "quantize.parallel", str(folder / "model.tflite"),
+                 str(folder / f"images{i}.npy"), str(folder / f"calibrated{i}.tflite")],
+                stdout=subprocess.PIPE, stderr=stderr, env=env))
+        ticks = workers[-1].stdout
+        readers.append(threading.Thread(target=lambda ticks=ticks: [bar.update(1) for _ in iter(lambda: ticks.read(1), b"")]))
+        readers[-1].start()
+    for worker, reader in zip(workers, readers):
+        worker.wait()
+        reader.join()
+    for i, worker in enumerate(workers):
+        if worker.returncode != 0:
+            lines = (folder / f"stderr{i}.txt").read_text(errors="replace").strip().splitlines()
+            raise RuntimeError(f"a calibration worker failed (exit {worker.returncode}): "
+                               f"{(lines or ['no error output'])[-1]}; retry with --calib-workers 1")
+    return [(folder / f"calibrated{i}.tflite").read_bytes() for i in range(len(shards))]
 
 
 def _tensor_ranges(calibrated: bytes) -> dict[tuple[int, int], tuple[float, float]]:
@@ -79,22 +112,14 @@ def merge_calibrations(calibrated_shards: list[bytes]) -> bytes:
 
 def calibrate(float_model: bytes, images: list[np.ndarray], workers: int) -> bytes:
     """`float_model` (with the converter's intermediate tensors) calibrated on uint8 `images`,
-    split over `workers` processes, with one progress bar."""
-    shards = [shard for shard in np.array_split(np.arange(len(images)), workers) if len(shard)]
-    context = multiprocessing.get_context("spawn")  # fork is unsafe once TF runs threads
-    progress = context.Queue()
-    with ProcessPoolExecutor(len(shards), mp_context=context, initializer=_init_worker,
-                             initargs=(progress,)) as pool, \
-            tqdm(total=len(images), desc=f"calibrating on {len(shards)} cores", unit="img") as bar:
-        futures = [pool.submit(_calibrate_shard, float_model, [images[i] for i in shard]) for shard in shards]
-        while not all(future.done() for future in futures):
-            try:
-                bar.update(progress.get(timeout=0.5))
-            except queue.Empty:
-                pass
-        bar.update(bar.total - bar.n)
-        calibrated = [future.result() for future in futures]  # re-raises a worker's failure
-    return merge_calibrations(calibrated)
+    split over up to `workers` processes, with one progress bar."""
+    workers = max(1, min(workers, len(images) // MIN_IMAGES_PER_WORKER))
+    shards = [np.stack(shard) for shard in np.array_split(np.stack(images), workers)]
+    with tqdm(total=len(images), desc=f"calibrating on {workers} cores", unit="img") as bar, \
+            tempfile.TemporaryDirectory(prefix="calibration-") as folder:
+        if workers == 1:
+            return calibrate_shard(float_model, shards[0], lambda: bar.update(1))
+        return merge_calibrations(_run_workers(float_model, shards, Path(folder), bar))
 
 
 def parallel_calibration(converter, images: np.ndarray, workers: int) -> None:
@@ -117,3 +142,7 @@ def parallel_calibration(converter, images: np.ndarray, workers: int) -> None:
             debug_options_str=debug_options.SerializeToString())
 
     converter._quantize = quantize
+
+
+if __name__ == "__main__":
+    sys.exit(_worker_main(sys.argv[1:]))

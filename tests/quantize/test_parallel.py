@@ -15,14 +15,14 @@ SIZE = 64
 def tiny_model_and_images(tiny_variant):
     tf.keras.utils.set_random_seed(0)
     model = models.build("ghost_tiny", input_size=SIZE, num_classes=5, classifier_activation=None)
-    return model, builtin_images(SIZE, calibration=11, validation=1).calibration
+    return model, builtin_images(SIZE, calibration=26, validation=1).calibration  # 27 with the anchor
 
 
 def test_parallel_calibration_gives_a_byte_identical_int8_file(tiny_model_and_images):
     model, images = tiny_model_and_images
     serial = convert(model, "int8", images, calibration_workers=1)
     assert convert(model, "int8", images, calibration_workers=2) == serial
-    assert convert(model, "int8", images, calibration_workers=3) == serial  # uneven shards
+    assert convert(model, "int8", images, calibration_workers=3) == serial  # uneven shards (9, 9, 9... of 27)
 
 
 def test_merged_ranges_span_every_shard(tiny_model_and_images):
@@ -41,3 +41,30 @@ def test_merged_ranges_span_every_shard(tiny_model_and_images):
     for key, (low, high) in merged.items():
         assert low == min(first[key][0], second[key][0]) and high == max(first[key][1], second[key][1])
     assert any(merged[key] != first[key] for key in merged)
+
+
+def test_a_script_without_a_main_guard_is_not_rerun_by_the_workers(tmp_path, tiny_variant):
+    """Workers are plain subprocesses: multiprocessing's spawn would re-run this script in
+    each worker (and crash there, or repeat its side effects)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    marker = tmp_path / "runs.txt"
+    script = tmp_path / "unguarded.py"
+    script.write_text(f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+from tests.conftest import register_tiny
+register_tiny()
+open({str(marker)!r}, "a").write("run\\n")
+import tensorflow as tf, models
+from convert.recipes import convert
+from quantize import builtin_images
+model = models.build("ghost_tiny", input_size=64, num_classes=5, classifier_activation=None)
+convert(model, "int8", builtin_images(64, calibration=20, validation=1).calibration, calibration_workers=2)
+""")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "calibrating on 2 cores" in done.stderr
+    assert marker.read_text() == "run\n"
