@@ -225,4 +225,12 @@ def summary_line(result: Result) -> str:
     v = entry["validation"]
     return (f"{result.tflite} {entry['size_bytes'] / 1e6:.2f} MB | vs Keras on {v['images']} held-out images: "
             f"top-1 {v['top1_agreement']:.0%}, cosine {v['cosine_mean']:.4f}, max|err| {v['max_abs_error']:.3g} "
-            f"| GPU: {entry['gpu'].get('status')} | {sum(result.timings.values()):.0f} s")
+            f"| GPU: {entry['gpu'].get('status')} | {sum(result.timings.values()):.0f} s"
+            + _partitions_warning(entry["xnnpack_partitions"]))
+
+
+def _partitions_warning(partitions: int) -> str:
+    if partitions <= 1:
+        return ""
+    return (f"\nwarning: XNNPACK runs this file in {partitions} pieces; the ops between them use the slow "
+            "reference kernels (e.g. int8 HARD_SWISH: prefer activation silu or relu6); see the report's op list")
