@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .report import markdown, ratios_markdown, write_all
+    from .report import document, write_all
     from .sweep import describe_plan, execute, plan
 
     args = build_parser().parse_args(argv)
@@ -103,7 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"settings": dataclasses.asdict(settings), "backends": args.backends,
             "num_threads": args.num_threads}
     paths = write_all(records, args.out, machine, meta)
-    print(markdown(records, machine))
-    print(ratios_markdown(records))
+    print(document(records, machine))
     print("wrote " + ", ".join(paths.values()))
     return 0 if any(r.ok for r in records) or not records else 1

@@ -100,6 +100,14 @@ def ratios_markdown(records: list[Record]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def document(records: list[Record], machine: Machine | None = None) -> str:
+    """results.md: the table, then the speed-ups its rows allow."""
+    text = markdown(records, machine)
+    if speedups := ratios_markdown(records):
+        text += "\nSpeed-ups, medians from this run (above 1: the first-named side is faster):\n\n" + speedups
+    return text
+
+
 def write_csv(records: list[Record], path: str) -> None:
     rows = [r.flat() for r in records]
     fields = list(rows[0]) if rows else [f.name for f in dataclasses.fields(Record)]
@@ -193,9 +201,7 @@ def write_all(records: list[Record], out_dir: str, machine: Machine,
         ("markdown", "results.md"), ("csv", "results.csv"), ("json", "results.json"),
         ("scatter", "latency_vs_size.png"), ("bars", "latency_bars.png")]}
     with open(paths["markdown"], "w") as f:
-        f.write(markdown(records, machine))
-        if speedups := ratios_markdown(records):
-            f.write("\nSpeed-ups, medians from this run (above 1: the first-named side is faster):\n\n" + speedups)
+        f.write(document(records, machine))
     write_csv(records, paths["csv"])
     write_json(records, paths["json"], {"machine": dataclasses.asdict(machine), **meta})
     if not plot_latency_vs_size(records, paths["scatter"]):

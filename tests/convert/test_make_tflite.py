@@ -118,7 +118,7 @@ def test_image_folder_with_classes_gives_labels_and_counts_broken_files(tmp_path
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--precision", "int4"], "unknown precision 'int4'; valid: fp32, fp16, dynamic, int8, int16x8"),
+    (["--precision", "int4"], "unknown precision 'int4'; valid: fp32, fp16, dynamic, int8, int8_per_tensor, int16x8"),
     (["--size", "16"], "smaller than the total stride"),
     (["--weights", "/nonexistent.keras"], "WEIGHTS file '/nonexistent.keras' does not exist"),
     (["--data", "/nonexistent"], "DATA folder '/nonexistent' does not exist"),
