@@ -53,6 +53,8 @@ def _worker_main(argv: list[str]) -> int:
     main script in every worker, which breaks (or repeats the side effects of) any script
     that calls `convert` without an `if __name__ == "__main__"` guard."""
     model_path, images_path, out_path = argv
+    # Each tick goes down a pipe to the conversion: if that was killed, the next tick raises
+    # BrokenPipeError and the worker ends instead of calibrating on as an orphan.
     tick = lambda: print(".", end="", flush=True)  # noqa: E731
     calibrated = calibrate_shard(Path(model_path).read_bytes(), np.load(images_path), tick)
     Path(out_path).write_bytes(calibrated)
@@ -73,9 +75,14 @@ def _run_workers(float_model: bytes, shards: list[np.ndarray], folder: Path, bar
         ticks = workers[-1].stdout
         readers.append(threading.Thread(target=lambda ticks=ticks: [bar.update(1) for _ in iter(lambda: ticks.read(1), b"")]))
         readers[-1].start()
-    for worker, reader in zip(workers, readers):
-        worker.wait()
-        reader.join()
+    try:
+        for worker, reader in zip(workers, readers):
+            worker.wait()
+            reader.join()
+    finally:  # interrupted (Ctrl-C): stop the workers with it
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
     for i, worker in enumerate(workers):
         if worker.returncode != 0:
             lines = (folder / f"stderr{i}.txt").read_text(errors="replace").strip().splitlines()

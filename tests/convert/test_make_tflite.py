@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -171,15 +172,26 @@ def test_a_killed_run_leaves_the_previous_artifact_untouched(tmp_path, tiny_vari
     assert convert_cli(tmp_path) == 0
     folder = tmp_path / "ghost_tiny"
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    (tmp_path / "tmp").mkdir()
     child = subprocess.Popen([sys.executable, "-c", KILLED_RUN, "ghost_tiny", *FAST, "--calib", "5000",
-                              "--out", str(tmp_path)], cwd=REPO, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
-    for line in child.stderr:  # kill it mid-calibration, once the progress bar shows
-        if "calibrating" in line:
-            break
-    child.kill()
+                              "--out", str(tmp_path)], cwd=REPO, env={**os.environ, "TMPDIR": str(tmp_path / "tmp")},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = str(tmp_path / "tmp")  # the calibration workers' files live under TMPDIR
+    deadline = time.monotonic() + 120
+    while not _processes_mentioning(workers) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_mentioning(workers), "no calibration worker started"
+    child.kill()  # mid-calibration
     child.wait()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    deadline = time.monotonic() + 30  # the workers notice and stop, not run on as orphans
+    while _processes_mentioning(workers) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert not _processes_mentioning(workers)
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    return subprocess.run(["pgrep", "-f", text], capture_output=True, text=True).stdout.split()
 
 
 def test_a_rejected_conversion_keeps_the_previous_artifact(tmp_path, tiny_variant, monkeypatch, capsys):
