@@ -13,13 +13,13 @@ import os
 import statistics
 import sys
 
-from .overhead import _bare_interpreter, bare_median_ms
+from .overhead import bare_interpreter, bare_median_ms
 
 
 def ab_ratios(path_a: str, path_b: str, threads: int = 1, num_runs: int = 20, rounds: int = 9,
               warmup_runs: int = 3) -> tuple[list[float], list[float]]:
     """Per-round medians (ms) of A and of B, alternating."""
-    a, b = _bare_interpreter(path_a, threads), _bare_interpreter(path_b, threads)
+    a, b = bare_interpreter(path_a, threads), bare_interpreter(path_b, threads)
     a_ms, b_ms = [], []
     for _ in range(rounds):
         a_ms.append(bare_median_ms(a, num_runs, warmup_runs))

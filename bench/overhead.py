@@ -47,7 +47,7 @@ class Overhead:
                 f"(per round: {', '.join(f'{r:.3f}' for r in self.ratios)})")
 
 
-def _bare_interpreter(path: str, threads: int):
+def bare_interpreter(path: str, threads: int):
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_path=path, num_threads=threads)
@@ -82,7 +82,7 @@ def compare(path: str, threads: int = 1, num_runs: int = 300, warmup_runs: int =
         os.sched_setaffinity(0, cpus)
     settings = RunSettings(num_runs=num_runs, warmup_runs=warmup_runs, min_secs=0.0)
     job = Job(describe(path), BackendSpec("interpreter"), threads, settings)
-    interpreter = _bare_interpreter(path, threads)
+    interpreter = bare_interpreter(path, threads)
     bare, harness = [bare_median_ms(interpreter, num_runs, warmup_runs)], []
     for _ in range(rounds):
         harness.append(harness_median_ms(job))

@@ -60,10 +60,7 @@ class Result:
 def preflight(job: Job) -> models.Variant:
     """All checks on user input, before anything slow runs or anything is written."""
     variant = models.get_variant(job.variant)
-    if job.precision not in recipes.PRECISIONS:
-        raise ValueError(f"unknown precision {job.precision!r}; valid: {', '.join(recipes.PRECISIONS)}")
-    if job.io_type not in recipes.IO_TYPES:
-        raise ValueError(f"unknown int8 I/O type {job.io_type!r}; valid: {', '.join(recipes.IO_TYPES)}")
+    recipes.check_options(job.precision, job.io_type)
     if job.calibration < 1 or job.validation < 1 or job.calibration_workers < 1:
         raise ValueError("CALIB, the validation count and the calibration workers must be at least 1")
     if job.weights and job.weights != "imagenet" and not Path(job.weights).is_file():

@@ -58,14 +58,19 @@ RECIPES: dict[str, Callable] = {"fp32": _fp32, "fp16": _fp16, "dynamic": _dynami
                                 "int8": _int8, "int8_per_tensor": _int8_per_tensor, "int16x8": _int16x8}
 
 
-def convert(model: keras.Model, precision: str, calibration_images: np.ndarray | None = None,
-            io_type: str = "uint8", calibration_workers: int = 1) -> bytes:
-    """The .tflite flatbuffer of `model` at `precision`, with a static batch-1 input (the GPU
-    accelerator refuses dynamic shapes), whatever batch dimension the model declares."""
+def check_options(precision: str, io_type: str) -> None:
+    """Raises ValueError naming a precision or int8 I/O type that has no recipe."""
     if precision not in RECIPES:
         raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
     if io_type not in IO_TYPES:
         raise ValueError(f"unknown int8 I/O type {io_type!r}; valid: {', '.join(IO_TYPES)}")
+
+
+def convert(model: keras.Model, precision: str, calibration_images: np.ndarray | None = None,
+            io_type: str = "uint8", calibration_workers: int = 1) -> bytes:
+    """The .tflite flatbuffer of `model` at `precision`, with a static batch-1 input (the GPU
+    accelerator refuses dynamic shapes), whatever batch dimension the model declares."""
+    check_options(precision, io_type)
     if precision in CALIBRATED and (calibration_images is None or len(calibration_images) == 0):
         raise ValueError(f"{precision} needs calibration images")
     spec = tf.TensorSpec([1, *model.input_shape[1:]], tf.float32, name=model.input_names[0])

@@ -122,11 +122,11 @@ def calibrate(float_model: bytes, images: list[np.ndarray], workers: int) -> byt
     split over up to `workers` processes, with one progress bar."""
     workers = max(1, min(workers, len(images) // MIN_IMAGES_PER_WORKER))
     shards = [np.stack(shard) for shard in np.array_split(np.stack(images), workers)]
-    with tqdm(total=len(images), desc=f"calibrating on {workers} cores", unit="img") as bar, \
-            tempfile.TemporaryDirectory(prefix="calibration-") as folder:
+    with tqdm(total=len(images), desc=f"calibrating on {workers} cores", unit="img") as bar:
         if workers == 1:
             return calibrate_shard(float_model, shards[0], lambda: bar.update(1))
-        return merge_calibrations(_run_workers(float_model, shards, Path(folder), bar))
+        with tempfile.TemporaryDirectory(prefix="calibration-") as folder:
+            return merge_calibrations(_run_workers(float_model, shards, Path(folder), bar))
 
 
 def parallel_calibration(converter, images: np.ndarray, workers: int) -> None:
