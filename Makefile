@@ -22,7 +22,23 @@ RUNS ?= 50
 WARMUP ?= 5
 LEGACY_VENV ?= .venv-legacy
 
-.PHONY: setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean
+# make train / evaluate / demo-data (python -m train --help for every option)
+DATA ?=
+EPOCHS ?=
+BATCH ?=
+RECIPE ?=
+STAGES ?=
+PROGRESSION ?=
+# OUT keeps its meaning per target; unset, train writes runs/VARIANT and demo-data data/demo.
+OUT_GIVEN = $(filter-out file default undefined,$(origin OUT))
+TRAIN_ARGS = --variant $(VARIANT) --data $(DATA) --out $(if $(OUT_GIVEN),$(OUT),runs/$(VARIANT)) \
+	$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) \
+	$(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(RECIPE),--recipe $(RECIPE)) $(if $(STAGES),--stages $(STAGES)) \
+	$(if $(PROGRESSION),--progression $(PROGRESSION)) $(if $(FREEZE),--freeze-epochs $(FREEZE)) \
+	$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
+
+.PHONY: setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
+	train evaluate demo-data ablation
 .DEFAULT_GOAL := tflite
 
 $(STAMP): requirements.txt
@@ -60,6 +76,25 @@ $(LEGACY_VENV)/.installed: bench/requirements-legacy.txt
 
 bench-gpu-sw:  ## software Vulkan (lavapipe) so the gpu backend runs without a GPU (needs root)
 	bench/setup_gpu_sw.sh
+
+train: $(STAMP)  ## VARIANT=ghost_b0 DATA=folder [SIZE= EPOCHS= BATCH= WEIGHTS=imagenet|x.keras RECIPE= STAGES= OUT=runs/NAME]
+	@test -n "$(DATA)" || { echo "error: DATA is required: make train VARIANT=ghost_b0 DATA=folder (make demo-data makes one)" >&2; exit 2; }
+	$(PY) -m train $(TRAIN_ARGS)
+
+evaluate: $(STAMP)  ## MODEL=file.keras|.tflite DATA=folder [OUT=dir] [REFERENCE=other model]
+	@test -n "$(MODEL)" -a -n "$(DATA)" || { echo "error: make evaluate MODEL=file.keras|file.tflite DATA=folder" >&2; exit 2; }
+	$(PY) -m train.evaluate --model $(MODEL) --data $(DATA) $(if $(OUT_GIVEN),--out $(OUT)) \
+		$(if $(REFERENCE),--reference $(REFERENCE))
+
+ABLATION_VARIANTS ?= s,s_all_mbconv,s_all_fused,s_half_depth,s_two_stages_dropped
+ablation: $(STAMP)  ## DATA=folder [VARIANTS=s,s_all_mbconv,...] [GHOST=1] [SIZE=128] [EPOCHS=] [OUT=runs/ablation]
+	@test -n "$(DATA)" || { echo "error: DATA is required: make ablation DATA=folder (make demo-data makes one)" >&2; exit 2; }
+	$(PY) -m train.ablation --data $(DATA) --variants $(if $(filter command line,$(origin VARIANTS)),$(VARIANTS),$(ABLATION_VARIANTS)) \
+		--out $(if $(OUT_GIVEN),$(OUT),runs/ablation) $(if $(GHOST),--ghost) $(if $(SIZE),--size $(SIZE)) \
+		$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(RECIPE),--recipe $(RECIPE))
+
+demo-data: $(STAMP)  ## a generated, seeded image-classification set in OUT=data/demo (train/ and val/)
+	$(PY) -m train.demo_data --out $(if $(OUT_GIVEN),$(OUT),data/demo)
 
 models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
 	$(PY) -m models table

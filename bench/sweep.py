@@ -102,16 +102,22 @@ def run_job(job: Job, python: str = sys.executable, timeout: float = 600.0,
         return job.record(status=FAILED, reason=_failure(proc.returncode, stderr))
 
 
-def probe(path: str, backend: str = "gpu", timeout: float = 300.0, ctx: Context = Context()) -> Record:
-    """One run of one file on one backend, in its own process: does it load, compile and run
-    there, fully accelerated or not? (`make tflite` checks each new file on the GPU with it.)"""
+def measure(path: str, backend: str = "cpu", threads: int | None = 1, settings: RunSettings = RunSettings(),
+            timeout: float = 600.0, ctx: Context = Context()) -> Record:
+    """One file on one backend in its own process, timed as `make bench` times it."""
     spec = BackendSpec.parse(backend)
     availability = REGISTRY[spec.name].check(spec, ctx)
-    job = Job(describe(path), spec, None, RunSettings(num_runs=1, warmup_runs=0, min_secs=0.0),
+    job = Job(describe(path), spec, threads if REGISTRY[spec.name].threaded(spec) else None, settings,
               availability.options)
     if availability.reason:
         return job.record(status=SKIPPED, reason=availability.reason)
     return run_job(job, availability.python, timeout)
+
+
+def probe(path: str, backend: str = "gpu", timeout: float = 300.0, ctx: Context = Context()) -> Record:
+    """One run of one file on one backend, in its own process: does it load, compile and run
+    there, fully accelerated or not? (`make tflite` checks each new file on the GPU with it.)"""
+    return measure(path, backend, None, RunSettings(num_runs=1, warmup_runs=0, min_secs=0.0), timeout, ctx)
 
 
 def describe_plan(planned: Planned) -> str:

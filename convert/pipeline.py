@@ -47,6 +47,8 @@ class Job:
     gpu_check: bool = True
     seed: int = 0
     calibration_workers: int = field(default_factory=default_workers)  # int8 only
+    max_top1_drop: float = 1.0  # points of held-out top-1 the file may lose against Keras (labelled DATA)
+    accuracy_images: int = 1000  # held-out labelled images scored for that (seeded sample)
 
 
 @dataclass
@@ -76,10 +78,17 @@ def preflight(job: Job) -> models.Variant:
     return variant
 
 
+def calibration_folder(data: str) -> Path:
+    """DATA, or DATA/train when DATA holds train/ and val/ (or test/): held-out images stay out."""
+    root = Path(data)
+    has_held_out = any((root / name).is_dir() for name in ("val", "test"))
+    return root / "train" if (root / "train").is_dir() and has_held_out else root
+
+
 def load_images(job: Job, size: int) -> ImageSet:
     count = job.calibration if job.precision in recipes.CALIBRATED else 0
     if job.data:
-        return folder_images(job.data, size, count, job.validation, job.seed)
+        return folder_images(calibration_folder(job.data), size, count, job.validation, job.seed)
     return builtin_images(size, count, job.validation, job.seed)
 
 
@@ -123,6 +132,9 @@ def run(job: Job) -> Result:
     tflite = recipes.convert(model, job.precision, images.calibration, job.io_type, job.calibration_workers)
     lap("convert_s")
     figures = validate.validate(model, tflite, images.validation)
+    accuracy = labelled_accuracy(job, model, tflite, labels, size)
+    if accuracy:
+        figures["accuracy"] = accuracy
     op_list = ops.operators(tflite)
     lap("validate_s")
     tflite = with_metadata(job, tflite, size, labels)
@@ -157,8 +169,34 @@ def with_metadata(job: Job, tflite: bytes, size: int, labels: list[str] | None) 
                     f"{'probabilities' if job.weights else 'logits (untrained)'} for {job.classes} classes")
 
 
+def labelled_accuracy(job: Job, model, tflite: bytes, labels: list[str] | None, size: int) -> dict | None:
+    """Held-out top-1 of Keras and of the file on DATA's labelled images (the held-out split
+    `make train` uses: val/ or test/, else its seeded 10% per class). Trained models only."""
+    if not (job.weights and job.data and labels):
+        return None
+    from train.evaluate import images_of, matched_labels, Model
+    from train.folders import LabelledFiles, scan
+
+    splits = scan(job.data, seed=job.seed)
+    order = np.random.default_rng(job.seed).permutation(len(splits.val))[:job.accuracy_images]
+    files = LabelledFiles([splits.val.files[i] for i in order], [splits.val.labels[i] for i in order])
+    index = np.asarray(matched_labels(Model(Path(job.weights), size, labels), splits))
+    images = images_of(files, size)
+    truth = index[np.asarray(files.labels)]
+    keras_top1 = model.predict(images.astype(np.float32), batch_size=32, verbose=0).argmax(1)
+    tflite_top1 = validate.run_tflite(tflite, images).argmax(1)
+    keras_accuracy, tflite_accuracy = float(np.mean(keras_top1 == truth)), float(np.mean(tflite_top1 == truth))
+    return {"images": len(files), "split": splits.layout, "keras_top1": keras_accuracy,
+            "tflite_top1": tflite_accuracy, "top1_drop_points": round(100 * (keras_accuracy - tflite_accuracy), 3),
+            "top1_agreement": float(np.mean(keras_top1 == tflite_top1))}
+
+
 def acceptance_problems(job: Job, figures: dict, op_list: list[dict]) -> list[str]:
     problems = []
+    accuracy = figures.get("accuracy")
+    if accuracy and accuracy["top1_drop_points"] > job.max_top1_drop:
+        problems.append(f"held-out top-1 {accuracy['tflite_top1']:.2%} is {accuracy['top1_drop_points']:.2f} points "
+                        f"below Keras's {accuracy['keras_top1']:.2%} (allowed: {job.max_top1_drop})")
     minimum = validate.MIN_COSINE[job.precision]
     if figures["cosine_mean"] < minimum:
         problems.append(f"cosine similarity to Keras {figures['cosine_mean']:.4f} < {minimum}")
@@ -207,6 +245,9 @@ def render_report(name: str, entry: dict) -> str:
              f"- validation on {v['images']} held-out images: top-1 agreement {v['top1_agreement']:.1%}, "
              f"cosine {v['cosine_mean']:.5f} (min {v['cosine_min']:.5f}), max |err| {v['max_abs_error']:.3g}, "
              f"mean |err| {v['mean_abs_error']:.3g}",
+             *([f"- held-out labelled accuracy ({a['images']} images, {a['split']}): Keras top-1 "
+                f"{a['keras_top1']:.2%}, this file {a['tflite_top1']:.2%} ({a['top1_drop_points']:+.2f} points lost), "
+                f"top-1 agreement {a['top1_agreement']:.2%}"] if (a := v.get("accuracy")) else []),
              f"- calibration: {json.dumps(entry['calibration'])}",
              f"- GPU accelerator: {json.dumps(entry['gpu'])}",
              f"- float ops: {entry['float_ops']}; XNNPACK runs the graph in {entry['xnnpack_partitions']} "
@@ -220,8 +261,10 @@ def render_report(name: str, entry: dict) -> str:
 def summary_line(result: Result) -> str:
     entry = result.manifest["artifacts"][result.tflite.name]
     v = entry["validation"]
+    accuracy = (f" | held-out top-1 {a['tflite_top1']:.2%} (Keras {a['keras_top1']:.2%}, {a['images']} labelled images)"
+                if (a := v.get("accuracy")) else "")
     return (f"{result.tflite} {entry['size_bytes'] / 1e6:.2f} MB | vs Keras on {v['images']} held-out images: "
-            f"top-1 {v['top1_agreement']:.0%}, cosine {v['cosine_mean']:.4f}, max|err| {v['max_abs_error']:.3g} "
+            f"top-1 {v['top1_agreement']:.0%}, cosine {v['cosine_mean']:.4f}, max|err| {v['max_abs_error']:.3g}{accuracy} "
             f"| GPU: {entry['gpu'].get('status')} | {sum(result.timings.values()):.0f} s"
             + _partitions_warning(entry["xnnpack_partitions"]))
 

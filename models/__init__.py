@@ -8,9 +8,10 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # tf-keras everywhere: TFMOT needs it
 
 from .blocks import ACTIVATIONS  # noqa: E402
-from .builder import block_plan, check_settings  # noqa: E402
+from .builder import block_plan, check_settings, min_input_size  # noqa: E402
+from .features import build_backbone  # noqa: E402
 from .registry import build, get_variant, register, variant_names  # noqa: E402
 from .tables import ABLATIONS, OFFICIAL, Stage, Variant  # noqa: E402
 
-__all__ = ["ACTIVATIONS", "ABLATIONS", "OFFICIAL", "Stage", "Variant", "block_plan", "build", "check_settings",
-           "get_variant", "register", "variant_names"]
+__all__ = ["ACTIVATIONS", "ABLATIONS", "OFFICIAL", "Stage", "Variant", "block_plan", "build", "build_backbone", "check_settings",
+           "get_variant", "min_input_size", "register", "variant_names"]

@@ -1,6 +1,7 @@
 """Builds a tf-keras functional model from a `Variant`: stem, stage table, head."""
 from __future__ import annotations
 
+import math
 import string
 import sys
 
@@ -50,14 +51,16 @@ def preprocessing(x, variant: Variant):
     return layers.Rescaling(1 / 128, offset=-1, name="preprocess_rescale")(x)
 
 
+def min_input_size(variant: Variant) -> int:
+    """The total stride: the smallest input that leaves the last stage one pixel."""
+    return 2 * math.prod(stage.stride for stage in variant.stages)  # 2: the stem
+
+
 def check_settings(variant: Variant, input_size: int, num_classes: int = 1000, activation: str = "silu",
                    dropout: float = 0.0, drop_path: float = 0.0,
                    classifier_activation: str | None = None) -> None:
     """Raises ValueError naming the first setting `build` would fail on; builds nothing."""
-    min_size = 1
-    for stage in variant.stages:
-        min_size *= stage.stride
-    min_size *= 2  # stem
+    min_size = min_input_size(variant)
     checks = [
         (input_size >= min_size, f"input size {input_size} is smaller than the total stride "
                                  f"{min_size} of {variant.name!r}; use {min_size} or more"),

@@ -136,7 +136,8 @@ def _with_blocks(stages: tuple[Stage, ...], block: BlockType) -> tuple[Stage, ..
 
 
 def _half_depth(stages: tuple[Stage, ...]) -> tuple[Stage, ...]:
-    return tuple(dataclasses.replace(s, repeats=max(1, math.ceil(s.repeats / 2))) for s in stages)
+    """Repeats halved, rounded down (at least 1), as in the reproduction study: S 2,4,4,6,9,15 -> 1,2,2,3,4,7."""
+    return tuple(dataclasses.replace(s, repeats=max(1, s.repeats // 2)) for s in stages)
 
 
 def _without(stages: tuple[Stage, ...], *indices: int) -> tuple[Stage, ...]:
@@ -151,7 +152,11 @@ ABLATIONS: dict[str, Variant] = {
         dataclasses.replace(_S, name="s_all_mbconv", stages=_with_blocks(S_STAGES, "mbconv")),
         dataclasses.replace(_S, name="s_all_fused", stages=_with_blocks(S_STAGES, "fused")),
         dataclasses.replace(_S, name="s_half_depth", stages=_half_depth(S_STAGES)),
-        # Drops the two stride-1 stages (1 and 5), so the output stride stays 32.
-        dataclasses.replace(_S, name="s_two_stages_dropped", stages=_without(S_STAGES, 0, 4)),
+        # The study's: the second fused stage and the stride-1 MBConv stage removed, the first
+        # stage widened to 48 channels; output stride 16.
+        dataclasses.replace(_S, name="s_two_stages_dropped", stages=(
+            dataclasses.replace(S_STAGES[0], channels=48), S_STAGES[2], S_STAGES[3], S_STAGES[5])),
+        # Ours, kept: the two stride-1 stages (1 and 5) dropped, so the output stride stays 32.
+        dataclasses.replace(_S, name="s_stride1_stages_dropped", stages=_without(S_STAGES, 0, 4)),
     )
 }

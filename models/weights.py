@@ -29,15 +29,16 @@ def reference_to_ours(name: str) -> str:
 
 
 def transfer_weights(source: keras.Model, target: keras.Model,
-                     rename: Callable[[str], str] = lambda name: name, may_stay: tuple[str, ...] = ()) -> int:
-    """Copies every weighted layer of `source` into the `target` layer of the same (renamed)
-    name. All-or-nothing: any missing layer or shape mismatch raises before anything is set,
-    and so does a weighted target layer that nothing fills (unless named in `may_stay`).
-    Returns the number of layers copied."""
+                     rename: Callable[[str], str] = lambda name: name, may_stay: tuple[str, ...] = (),
+                     leave_out: tuple[str, ...] = ()) -> int:
+    """Copies every weighted layer of `source` (except those named in `leave_out`) into the
+    `target` layer of the same (renamed) name. All-or-nothing: any missing layer or shape
+    mismatch raises before anything is set, and so does a weighted target layer that nothing
+    fills (unless named in `may_stay`). Returns the number of layers copied."""
     target_layers = {layer.name: layer for layer in target.layers}
     pairs, problems = [], []
     for layer in source.layers:
-        if not layer.weights or isinstance(layer, _CONSTANT_LAYERS):
+        if not layer.weights or isinstance(layer, _CONSTANT_LAYERS) or layer.name in leave_out:
             continue
         ours = target_layers.get(rename(layer.name))
         if ours is None:
@@ -98,7 +99,8 @@ def load_weights(model: keras.Model, variant: str, weights: str) -> None:
         raise FileNotFoundError(f"weights file {weights!r} does not exist; give a .keras or .h5 "
                                 "file saved from this architecture, or 'imagenet'")
     if weights.endswith(".keras"):
-        transfer_weights(keras.models.load_model(weights, compile=False), model)
+        headless = () if _has_head(model) else ("predictions",)  # a backbone from a classifier
+        transfer_weights(keras.models.load_model(weights, compile=False), model, leave_out=headless)
         return
     try:
         model.load_weights(weights)

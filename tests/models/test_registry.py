@@ -68,10 +68,17 @@ def test_ablations_are_tables_that_build(name):
     assert model.output_shape == (None, 10)
 
 
-def test_ablation_depths():
-    s = models.get_variant("s")
-    assert sum(st.repeats for st in models.get_variant("s_half_depth").stages) == 21  # ceil halves of 40
-    assert len(models.get_variant("s_two_stages_dropped").stages) == len(s.stages) - 2
+def test_ablations_are_the_reproduction_study_s_tables():
+    half = models.get_variant("s_half_depth")
+    assert [st.repeats for st in half.stages] == [1, 2, 2, 3, 4, 7]  # 2,4,4,6,9,15 halved, rounded down
+    dropped = models.get_variant("s_two_stages_dropped").stages
+    rows = [(st.block, st.expand, st.kernel, st.stride, st.channels, st.repeats) for st in dropped]
+    assert rows == [("fused", 1, 3, 1, 48, 2), ("fused", 4, 3, 2, 64, 4), ("mbconv", 4, 3, 2, 128, 6),
+                    ("mbconv", 6, 3, 2, 256, 15)]
+    model = models.build("s_two_stages_dropped", input_size=64, include_top=False)
+    assert model.output_shape[1] == 64 // 16  # output stride 16
+    ours = models.get_variant("s_stride1_stages_dropped").stages
+    assert all(st.stride == 2 for st in ours) and len(ours) == 4
 
 
 @pytest.mark.parametrize("activation, layer_type", [("relu6", "ReLU"), ("hard_swish", "Activation")])

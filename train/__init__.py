@@ -1,0 +1,8 @@
+"""Training and evaluation on a user's image folder (progressive learning, fine-tuning, tf.distribute).
+
+    python -m train --data FOLDER --variant ghost_b0 --size 64      # make train
+    python -m train.evaluate --model runs/ghost_b0/model.keras --data FOLDER   # make evaluate
+"""
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")

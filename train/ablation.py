@@ -1,0 +1,149 @@
+"""python -m train.ablation --data FOLDER: architecture tables compared under one recipe.
+
+Each variant is trained with the same settings, budget and seed (`make train`, resumable:
+rerunning the command skips finished runs), converted to int8 (`make tflite`, with the trained
+weights and DATA for calibration) and timed on one CPU thread through the bench harness.
+Writes OUT/ablation.md, ablation.csv, train_top1.png and val_top1.png (one line per variant).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import io
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from convert.artifacts import atomic_write  # noqa: E402
+
+DEFAULT_VARIANTS = ("s", "s_all_mbconv", "s_all_fused", "s_half_depth", "s_two_stages_dropped")
+COLUMNS = ("variant", "parameters", "gmacs", "epoch_s", "best_val_top1", "best_epoch", "int8_mb",
+           "int8_val_top1", "int8_ms_1_thread", "note")
+
+
+def train_variant(variant: str, settings, out: Path) -> dict:
+    from .run import train
+
+    return train(dataclasses.replace(settings, variant=variant, out=str(out / "runs" / variant)))
+
+
+def int8_row(variant: str, settings, out: Path, classes: int) -> dict:
+    """int8 file from the trained weights, its held-out top-1 and its 1-thread latency (p50)."""
+    from bench.sweep import measure
+    from bench.timing import RunSettings
+    from convert.pipeline import Job, ValidationFailed, run
+
+    job = Job(variant, "int8", settings.size, classes, weights=str(out / "runs" / variant / "model.keras"),
+              data=settings.data, out=str(out / "artifacts"), gpu_check=False, max_top1_drop=100.0)
+    try:
+        result = run(job)
+    except ValidationFailed as error:
+        return {"note": f"int8 rejected: {str(error)[:120]}"}
+    entry = result.manifest["artifacts"][result.tflite.name]
+    record = measure(str(result.tflite), "cpu", 1, RunSettings(num_runs=30, warmup_runs=5))
+    return {"int8_mb": round(entry["size_bytes"] / 1e6, 2),
+            "int8_val_top1": round(entry["validation"]["accuracy"]["tflite_top1"], 4),
+            "int8_ms_1_thread": round(record.latency.p50, 2) if record.ok else None,
+            "note": "" if record.ok else f"bench: {record.reason[:80]}"}
+
+
+def study_row(variant: str, summary: dict, size: int, int8: dict) -> dict:
+    from models import build
+    from models.profile import count_macs
+
+    model = build(variant, input_size=size, num_classes=len(summary["classes"]))
+    epochs = _history(Path(summary["out"]))
+    return {"variant": variant, "parameters": model.count_params(), "gmacs": round(count_macs(model) / 1e9, 3),
+            "epoch_s": round(sum(r["epoch_s"] for r in epochs) / len(epochs), 1),
+            "best_val_top1": summary["best"]["val_top1"], "best_epoch": summary["best"]["epoch"], **int8}
+
+
+def _history(run: Path) -> list[dict]:
+    with open(run / "history.csv") as file:
+        return [{k: (float(v) if k not in ("frozen_backbone",) else v) for k, v in row.items()}
+                for row in csv.DictReader(file)]
+
+
+def plot(path: Path, runs: dict[str, Path], column: str, title: str) -> None:
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for variant, run in runs.items():
+        history = _history(run)
+        axis.plot([r["epoch"] for r in history], [r[column] for r in history], label=variant)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(column.replace("_", " "))
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    atomic_write(path, buffer.getvalue())
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join("" if r.get(c) is None else str(r.get(c)) for c in COLUMNS) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def study(settings, variants: list[str], out: Path, with_int8: bool = True) -> list[dict]:
+    rows, runs = [], {}
+    for variant in variants:
+        summary = train_variant(variant, settings, out)
+        runs[variant] = Path(summary["out"])
+        size = settings.size
+        int8 = int8_row(variant, settings, out, len(summary["classes"])) if with_int8 else {}
+        rows.append(study_row(variant, summary, size, int8))
+        write(out, rows, runs, settings)
+    return rows
+
+
+def write(out: Path, rows: list[dict], runs: dict[str, Path], settings) -> None:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(out / "ablation.csv", text.getvalue())
+    budget = f"{settings.epochs} epochs at {settings.size} px, recipe {settings.recipe}, seed {settings.seed}"
+    atomic_write(out / "ablation.md", f"# Ablation on {settings.data}\n\n{budget}\n\n" + markdown(rows))
+    plot(out / "train_top1.png", runs, "train_top1", f"train top-1 ({budget})")
+    plot(out / "val_top1.png", runs, "val_top1", f"val top-1 ({budget})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .__main__ import parse
+
+    p = argparse.ArgumentParser(prog="python -m train.ablation", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
+                   help="comma-separated variants (ghost_ names for the Ghost counterparts)")
+    p.add_argument("--ghost", action="store_true", help="add the ghost_ counterpart of every variant")
+    p.add_argument("--out", default="runs/ablation")
+    p.add_argument("--no-int8", action="store_true", help="skip the int8 conversion and latency columns")
+    own, rest = p.parse_known_args(argv)
+    settings = parse(["--out", own.out, *rest])
+    variants = [v for v in own.variants.split(",") if v]
+    if own.ghost:
+        variants += [f"ghost_{v}" for v in variants if not v.startswith("ghost_")]
+    from .run import preflight
+
+    try:
+        for variant in variants:  # every name and setting checked before the first hour of training
+            preflight(dataclasses.replace(settings, variant=variant))
+        settings = dataclasses.replace(settings, size=settings.size or 128)
+        rows = study(settings, variants, Path(own.out), not own.no_int8)
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

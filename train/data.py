@@ -1,0 +1,120 @@
+"""tf.data pipelines: file lists -> decoded, augmented, batched, prefetched images.
+
+Training batches are float32 pixels in [0, 255] (the models normalise inside the graph) with
+one-hot targets (mixup blends them). Evaluation images are uint8 after a resize of the shorter
+side and a centre crop: the pixels a camera app hands the shipped file, identical for Keras
+and LiteRT.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import tensorflow as tf
+
+from . import augment
+from .folders import LabelledFiles
+
+AUTOTUNE = tf.data.AUTOTUNE
+# Decoded images are kept in memory (decoded once for the whole run) up to this size.
+CACHE_LIMIT_BYTES = 3 * 2**30
+
+
+def decode(path):
+    """Any JPEG/PNG/BMP/GIF (first frame) as uint8 RGB [height, width, 3]."""
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    return tf.ensure_shape(image, [None, None, 3])
+
+
+def resize_and_centre_crop(image, size: int):
+    """Shorter side -> size (bilinear, antialiased), centre crop; uint8, like `fit_to_square`."""
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = size / tf.reduce_min(shape)
+    new_shape = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), size)
+    resized = tf.image.resize(image, new_shape, antialias=True)
+    top, left = (new_shape[0] - size) // 2, (new_shape[1] - size) // 2
+    crop = resized[top:top + size, left:left + size]
+    return tf.ensure_shape(tf.cast(tf.clip_by_value(tf.round(crop), 0, 255), tf.uint8), [size, size, 3])
+
+
+def eval_images(files: list[str], size: int) -> tf.data.Dataset:
+    """uint8 [size, size, 3] images in file order (unbatched)."""
+    return (tf.data.Dataset.from_tensor_slices(files)
+            .map(lambda path: resize_and_centre_crop(decode(path), size), num_parallel_calls=AUTOTUNE))
+
+
+@dataclass
+class Pipeline:
+    """The train/val input of one run; `train(epoch, ...)` is a pure function of its arguments."""
+
+    train_files: LabelledFiles
+    val_files: LabelledFiles
+    num_classes: int
+    batch_size: int
+    seed: int = 0
+    cache: bool = True
+    crop_area: float = 0.5  # smallest random crop, as a fraction of the image area
+
+    def __post_init__(self):
+        files = tf.data.Dataset.from_tensor_slices((self.train_files.files, self.train_files.labels))
+        self._files = files
+        self._decoded = files.map(lambda path, label: (decode(path), label), num_parallel_calls=AUTOTUNE).cache()
+
+    def _shuffled(self, epoch: int) -> tf.data.Dataset:
+        """Decoded (image, label) pairs in this epoch's order. Without the cache only the file
+        names are shuffled, so the shuffle buffer never holds a whole data set of images."""
+        shuffle = dict(buffer_size=len(self.train_files), seed=self.seed * 100_003 + epoch,
+                       reshuffle_each_iteration=False)
+        if self.cache:
+            return self._decoded.shuffle(**shuffle)
+        return self._files.shuffle(**shuffle).map(lambda path, label: (decode(path), label),
+                                                  num_parallel_calls=AUTOTUNE)
+
+    def train(self, epoch: int, size: int, randaug: float = 0.0, mixup: float = 0.0) -> tf.data.Dataset:
+        """Shuffled, augmented, batched training data of `epoch` (same every time it is asked for)."""
+        epoch_seed = tf.constant([self.seed, epoch], tf.int64)
+        one_hot = self.num_classes
+
+        def augment_one(index, pair):
+            image, label = pair
+            seed = tf.random.experimental.stateless_fold_in(epoch_seed, index)
+            return augment.train_image(image, size, randaug, seed, self.crop_area), tf.one_hot(label, one_hot)
+
+        def mix(index, batch):
+            images, labels = batch
+            return augment.mixup(images, labels, mixup, tf.random.experimental.stateless_fold_in(epoch_seed, -1 - index))
+
+        data = (self._shuffled(epoch)
+                .enumerate()
+                .map(augment_one, num_parallel_calls=AUTOTUNE)
+                .batch(self.batch_size, drop_remainder=len(self.train_files) >= self.batch_size))
+        if mixup > 0:
+            data = data.enumerate().map(mix, num_parallel_calls=AUTOTUNE)
+        return data.prefetch(AUTOTUNE)
+
+    def val(self, size: int) -> tf.data.Dataset:
+        """Held-out images (uint8 in memory when cached) as float32 batches with one-hot targets."""
+        labels = tf.data.Dataset.from_tensor_slices(self.val_files.labels)
+        data = tf.data.Dataset.zip((eval_images(self.val_files.files, size), labels))
+        if self.cache:
+            data = data.cache()
+        return (data.batch(self.batch_size)
+                .map(lambda images, labels: (tf.cast(images, tf.float32), tf.one_hot(labels, self.num_classes)))
+                .prefetch(AUTOTUNE))
+
+
+def should_cache(train_files: LabelledFiles) -> bool:
+    return train_files.decoded_bytes <= CACHE_LIMIT_BYTES
+
+
+def images_per_second(dataset: tf.data.Dataset, batches: int = 20) -> float:
+    """How fast the pipeline alone delivers images (after one warm-up batch)."""
+    iterator = iter(dataset)
+    next(iterator)
+    count, started = 0, time.perf_counter()
+    for _ in range(batches):
+        try:
+            count += int(tf.shape(next(iterator)[0])[0])
+        except StopIteration:
+            break
+    return count / max(time.perf_counter() - started, 1e-9)

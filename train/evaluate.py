@@ -1,0 +1,229 @@
+"""python -m train.evaluate --model FILE --data FOLDER: accuracy of a .keras or any .tflite.
+
+Both kinds see the same uint8 pixels (shorter side resized, centre crop: what an app feeds);
+a .tflite runs in LiteRT one image at a time with its inputs quantized and outputs
+dequantized, whatever its precision and I/O type. Class names come from the model (labels.txt
+beside it, or the labels packed inside a .tflite) and are matched to DATA's folder names.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .data import eval_images
+from .folders import LabelledFiles, Splits, scan
+
+SPLITS = ("held-out", "all")
+
+
+@dataclass
+class Model:
+    path: Path
+    size: int
+    labels: list[str] | None
+    keras_model: object = None  # the loaded tf-keras model of a .keras file
+
+    @property
+    def is_tflite(self) -> bool:
+        return self.path.suffix == ".tflite"
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """Scores (probabilities or logits) per image."""
+        if self.is_tflite:
+            from convert.validate import run_tflite
+
+            return run_tflite(self.path.read_bytes(), images)
+        return self.keras_model.predict(images.astype(np.float32), batch_size=32, verbose=0)
+
+
+def packed_labels(tflite: Path) -> list[str] | None:
+    """labels.txt packed inside a .tflite (TFLite metadata keeps associated files in a zip tail)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(tflite.read_bytes())) as archive:
+            name = next((n for n in archive.namelist() if n.endswith(".txt")), None)
+            return archive.read(name).decode().split() if name else None
+    except zipfile.BadZipFile:
+        return None
+
+
+def open_model(path: str | Path) -> Model:
+    path = Path(path)
+    if not path.is_file() or path.suffix not in (".keras", ".tflite"):
+        raise FileNotFoundError(f"MODEL {str(path)!r} is not a .keras or .tflite file; give one "
+                                "(make train writes runs/VARIANT/model.keras, make tflite artifacts/...)")
+    beside = path.parent / "labels.txt"
+    labels = [line.strip() for line in beside.read_text().splitlines() if line.strip()] if beside.is_file() else None
+    if path.suffix == ".tflite":
+        from ai_edge_litert.interpreter import Interpreter
+
+        shape = Interpreter(model_path=str(path)).get_input_details()[0]["shape"]
+        return Model(path, int(shape[1]), packed_labels(path) or labels)
+    import tf_keras as keras
+
+    import models  # noqa: F401  (registers the custom objects that .keras files name)
+
+    model = keras.models.load_model(path, compile=False)
+    if model.input_shape[1] is None:
+        raise ValueError(f"{path} has no fixed input size; save it with one (make train does)")
+    return Model(path, int(model.input_shape[1]), labels, model)
+
+
+def matched_labels(model: Model, splits: Splits) -> list[int]:
+    """For each DATA class, the model's output index; a mismatch is a one-line error."""
+    if model.labels is None:
+        raise ValueError(f"{model.path} has no labels (no labels.txt beside it, none packed inside); put the "
+                         "training run's labels.txt next to it")
+    missing = [name for name in splits.class_names if name not in model.labels]
+    if missing:
+        raise ValueError(f"DATA classes {', '.join(missing[:5])} are not among the model's labels "
+                         f"({', '.join(model.labels[:5])}{', ...' if len(model.labels) > 5 else ''}); "
+                         "evaluate on folders named as the training classes")
+    return [model.labels.index(name) for name in splits.class_names]
+
+
+def images_of(files: LabelledFiles, size: int) -> np.ndarray:
+    return np.stack(list(eval_images(files.files, size).as_numpy_iterator()))
+
+
+def scores(labels: np.ndarray, predictions: np.ndarray, class_names: list[str], model_index: list[int]) -> dict:
+    """top-1/top-5 over the model's own outputs, per-class top-1 and the confusion matrix over DATA's classes."""
+    truth = np.asarray(model_index)[labels]  # DATA label -> model output index
+    ranked = np.argsort(-predictions, axis=1)
+    top1 = ranked[:, 0] == truth
+    result = {"images": int(len(labels)), "top1": float(top1.mean())}
+    if predictions.shape[1] >= 5:
+        result["top5"] = float(np.mean(np.any(ranked[:, :5] == truth[:, None], axis=1)))
+    to_data = {m: d for d, m in enumerate(model_index)}
+    predicted = np.array([to_data.get(int(i), -1) for i in ranked[:, 0]])  # -1: a class DATA lacks
+    confusion = np.zeros((len(class_names), len(class_names) + 1), int)
+    for actual, guess in zip(labels, predicted):
+        confusion[actual, guess] += 1  # column -1 (last): predicted a class outside DATA
+    result["per_class"] = {name: (float(top1[labels == i].mean()) if np.any(labels == i) else None)
+                           for i, name in enumerate(class_names)}
+    result["confusion_matrix"] = confusion[:, :len(class_names)].tolist()
+    result["predicted_outside_data"] = int(confusion[:, -1].sum())
+    return result
+
+
+def plot_confusion(path: Path, matrix: list[list[int]], class_names: list[str], title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from convert.artifacts import atomic_write
+
+    matrix = np.asarray(matrix)
+    side = max(4.0, 0.45 * len(class_names) + 2)
+    figure, axis = plt.subplots(figsize=(side + 1, side))
+    shown = axis.imshow(matrix, cmap="Blues")
+    figure.colorbar(shown, ax=axis)
+    ticks = range(len(class_names))
+    axis.set_xticks(ticks, class_names, rotation=90 if len(class_names) > 6 else 0)
+    axis.set_yticks(ticks, class_names)
+    if len(class_names) <= 20:
+        for (i, j), count in np.ndenumerate(matrix):
+            axis.text(j, i, count, ha="center", va="center", color="white" if count > matrix.max() / 2 else "black")
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("actual")
+    axis.set_title(title)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    atomic_write(path, buffer.getvalue())
+
+
+def evaluate(model_path: str, data: str, out: str | None = None, reference: str | None = None,
+             split: str = "held-out", val_fraction: float = 0.1, seed: int = 0) -> dict:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    model = open_model(model_path)
+    other = open_model(reference) if reference else None
+    splits = scan(data, val_fraction, seed)
+    files = splits.val if split == "held-out" else _all(splits)
+    index = matched_labels(model, splits)
+    images = images_of(files, model.size)
+    predictions = model.predict(images)
+    labels = np.asarray(files.labels)
+    result = {"model": str(model.path), "data": str(data),
+              "split": splits.layout if split == "held-out" else "all images", "input_size": model.size,
+              **scores(labels, predictions, splits.class_names, index), "classes": splits.class_names,
+              "skipped_files": len(splits.skipped)}
+    if other is not None:
+        other_index = matched_labels(other, splits)
+        other_images = images if other.size == model.size else images_of(files, other.size)
+        ours = _to_data(predictions.argmax(1), index)
+        theirs = _to_data(other.predict(other_images).argmax(1), other_index)
+        result["reference"] = {"model": str(other.path), "top1_agreement": float(np.mean(ours == theirs)),
+                               "top1": float(np.mean(theirs == labels))}
+    if out:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        from convert.artifacts import atomic_write
+
+        atomic_write(folder / "evaluation.json", json.dumps(result, indent=2) + "\n")
+        plot_confusion(folder / "confusion_matrix.png", result["confusion_matrix"], splits.class_names,
+                       f"{model.path.name}: top-1 {result['top1']:.2%} on {result['images']} images")
+    return result
+
+
+def _to_data(model_classes: np.ndarray, model_index: list[int]) -> np.ndarray:
+    to_data = {m: d for d, m in enumerate(model_index)}
+    return np.array([to_data.get(int(c), -1) for c in model_classes])
+
+
+def _all(splits: Splits) -> LabelledFiles:
+    return LabelledFiles(splits.train.files + splits.val.files, splits.train.labels + splits.val.labels)
+
+
+def report(result: dict) -> str:
+    lines = [f"{result['model']}: top-1 {result['top1']:.2%}"
+             + (f", top-5 {result['top5']:.2%}" if "top5" in result else "")
+             + f" on {result['images']} images ({result['split']})"]
+    if "reference" in result:
+        ref = result["reference"]
+        lines.append(f"reference {ref['model']}: top-1 {ref['top1']:.2%}, top-1 agreement {ref['top1_agreement']:.2%}")
+    width = max(len(name) for name in result["classes"])
+    lines.append("per class top-1 | confusion row (predicted: " + " ".join(n[:6] for n in result["classes"]) + ")")
+    for name, row in zip(result["classes"], result["confusion_matrix"]):
+        accuracy = result["per_class"][name]
+        lines.append(f"  {name:<{width}} {'-' if accuracy is None else f'{accuracy:6.1%}'} | "
+                     + " ".join(f"{count:6d}" for count in row))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="a .keras (make train) or .tflite (make tflite) file")
+    p.add_argument("--data", required=True, help="image folder, one sub-folder per class")
+    p.add_argument("--out", help="folder for evaluation.json and confusion_matrix.png "
+                                 "(default: MODEL's folder/<model name>_evaluation)")
+    p.add_argument("--reference", help="a second model: top-1 agreement of the two on the same images")
+    p.add_argument("--split", default="held-out", choices=SPLITS,
+                   help="held-out: val/ (or test/) if DATA has train/, else the seeded held-out split "
+                        "make train used; all: every image")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="as given to make train (default 0.1)")
+    p.add_argument("--seed", type=int, default=0, help="as given to make train (default 0)")
+    a = p.parse_args(argv)
+    try:
+        out = a.out or str(Path(a.model).parent / f"{Path(a.model).stem}_evaluation")
+        result = evaluate(a.model, a.data, out, a.reference, a.split,
+                          a.val_fraction, a.seed)
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(report(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
