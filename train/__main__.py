@@ -69,7 +69,7 @@ def parse(argv: list[str] | None) -> Settings:
     p.add_argument("--classes", type=int, help="expected number of classes (checked against DATA)")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction, help="held out per class without val/")
     p.add_argument("--crop-area", type=float, default=d.crop_area,
-                   help="smallest random crop as a fraction of the image area (default 0.5; ImageNet uses 0.08)")
+                   help="smallest random crop as a fraction of the image area (default 0.8; ImageNet recipes use 0.08)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--mixed-precision", default=d.mixed_precision, help="auto (on with a GPU) | on | off")
     a = p.parse_args(argv)

@@ -140,7 +140,7 @@ def rand_augment(image, magnitude, seed, layers: int = 2):
     return image
 
 
-def random_resized_crop(image, size: int, seed, scale=(0.5, 1.0), ratio=(3 / 4, 4 / 3)):
+def random_resized_crop(image, size: int, seed, scale=(0.8, 1.0), ratio=(3 / 4, 4 / 3)):
     """A random box covering `scale` of the image area at an aspect in `ratio`, resized to size."""
     begin, extent, _ = tf.image.stateless_sample_distorted_bounding_box(
         tf.shape(image), bounding_boxes=tf.zeros([1, 0, 4]), seed=_seed(seed, 1),
@@ -150,7 +150,7 @@ def random_resized_crop(image, size: int, seed, scale=(0.5, 1.0), ratio=(3 / 4, 
     return tf.image.resize(tf.cast(crop, tf.float32), [size, size], antialias=True)
 
 
-def train_image(image, size: int, magnitude: float, seed, crop_area: float = 0.5):
+def train_image(image, size: int, magnitude: float, seed, crop_area: float = 0.8):
     """uint8 image of any size -> augmented float32 [size, size, 3] in [0, 255]; the random crop
     keeps `crop_area` to all of the image (Inception-style 0.08 suits ImageNet's large objects;
     small objects in small data sets need more)."""

@@ -53,7 +53,7 @@ class Pipeline:
     batch_size: int
     seed: int = 0
     cache: bool = True
-    crop_area: float = 0.5  # smallest random crop, as a fraction of the image area
+    crop_area: float = 0.8  # smallest random crop, as a fraction of the image area
 
     def __post_init__(self):
         files = tf.data.Dataset.from_tensor_slices((self.train_files.files, self.train_files.labels))

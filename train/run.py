@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ class Settings:
     data: str = ""
     out: str = ""  # default: runs/<variant>
     size: int | None = None  # final image size; default: the variant's resolution
-    epochs: int = 30
+    epochs: int = 25
     batch: int = 32  # total over all devices; small data sets learn faster with more steps
     weights: str | None = None  # None (from scratch) | "imagenet" | a .keras of the same variant
     recipe: str = "small"
@@ -55,7 +56,7 @@ class Settings:
     freeze_epochs: int = 0  # head-only epochs first (fine-tuning warm-up)
     classes: int | None = None  # checked against DATA's class folders when given
     val_fraction: float = 0.1
-    crop_area: float = 0.5  # smallest random-resized crop (fraction of the image area)
+    crop_area: float = 0.8  # smallest random-resized crop (fraction of the image area)
     seed: int = 0
     mixed_precision: str = "auto"  # auto (on with a GPU) | on | off
 
@@ -373,7 +374,8 @@ class Run:
         if key not in self.state["pipeline_images_per_s"]:
             self.state["pipeline_images_per_s"][key] = round(images_per_second(data), 1)
         started, clock = time.perf_counter(), StepClock()
-        history = self.model.fit(data, initial_epoch=epoch, epochs=epoch + 1, verbose=1, callbacks=[clock])
+        progress = 1 if sys.stdout.isatty() else 2  # a bar on a terminal, one line per epoch in a log
+        history = self.model.fit(data, initial_epoch=epoch, epochs=epoch + 1, verbose=progress, callbacks=[clock])
         seconds = time.perf_counter() - started
         with ema_weights(self.model):
             val = self.model.evaluate(self.pipeline.val(stage.size), verbose=0, return_dict=True)

@@ -47,10 +47,10 @@ def test_a_run_writes_its_model_history_curves_and_summary(trained):
     assert {"model.keras", "labels.txt", "history.csv", "curves.png", "train.json", "tensorboard", "checkpoints"} <= names
     summary = json.loads((trained / "train.json").read_text())
     assert summary["completed_epochs"] == 3 and summary["data"]["train_images"] == 96
-    assert [s["size"] for s in summary["stages"]] == [32, 48]  # 48 * 128/300 -> the stride 32, then 48
+    assert [s["size"] for s in summary["stages"]] == [40, 48]  # small preset: 0.75 * 48 = 36 -> 40, then 48
     rows = (trained / "history.csv").read_text().splitlines()
     assert rows[0].startswith("epoch,stage,image_size") and len(rows) == 4
-    assert [r.split(",")[2] for r in rows[1:]] == ["32", "32", "48"]
+    assert [r.split(",")[2] for r in rows[1:]] == ["40", "40", "48"]
     assert summary["pipeline_images_per_s"]["48"] > 0 and summary["train_images_per_s"]["48"] > 0
     assert (trained / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert list((trained / "tensorboard").iterdir())
