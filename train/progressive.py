@@ -61,7 +61,7 @@ def _lerp(pair: tuple[float, float], t: float) -> float:
 
 
 def _round_size(size: float, min_size: int) -> int:
-    return max(min_size, int(round(size / SIZE_MULTIPLE)) * SIZE_MULTIPLE)
+    return max(min_size, int(size / SIZE_MULTIPLE + 0.5) * SIZE_MULTIPLE)  # nearest multiple, halves up
 
 
 def plan(progression: Progression, target_size: int, epochs: int, stages: int,

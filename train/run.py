@@ -377,26 +377,40 @@ class Run:
         progress = 1 if sys.stdout.isatty() else 2  # a bar on a terminal, one line per epoch in a log
         history = self.model.fit(data, initial_epoch=epoch, epochs=epoch + 1, verbose=progress, callbacks=[clock])
         seconds = time.perf_counter() - started
-        with ema_weights(self.model):
-            val = self.model.evaluate(self.pipeline.val(stage.size), verbose=0, return_dict=True)
+        val = self.validate()
         optimizer = self.model.optimizer
         return {"epoch": epoch + 1, "stage": stage.index + 1, "image_size": stage.size, "randaug": stage.randaug,
                 "mixup": stage.mixup, "dropout": stage.dropout, "frozen_backbone": self.phase.frozen,
                 "loss": round(history.history["loss"][-1], 5), "train_top1": round(history.history["top1"][-1], 5),
                 "val_loss": round(val["loss"], 5), "val_top1": round(val["top1"], 5),
-                "val_top5": round(val.get("top5", 1.0), 5),
+                "val_top5": round(val["top5"], 5),
                 "learning_rate": float(keras.backend.get_value(optimizer.learning_rate)),  # of the last step
                 "train_images_per_s": round(clock.images_per_s(self.s.batch, seconds), 1),
                 "epoch_s": round(seconds, 1)}
 
-    def export_best(self, row: dict) -> None:
-        """model.keras: probabilities at the final size, EMA weights, loadable as WEIGHTS=."""
-        final = self.plan.stages[-1]
+    def shipped_model(self) -> keras.Model:
+        """The model as it ships (final size, probabilities), built once; holds the EMA weights
+        of the last validated epoch."""
         if self.inference_model is None:
             dropout = models.get_variant(self.s.variant).dropout  # inactive at inference; keeps the layer
-            self.inference_model = build_network(self.plan, final.size, dropout, training=False)
+            model = build_network(self.plan, self.plan.stages[-1].size, dropout, training=False)
+            metrics = [keras.metrics.CategoricalAccuracy(name="top1"),
+                       keras.metrics.TopKCategoricalAccuracy(min(5, len(self.plan.splits.class_names)), name="top5")]
+            model.compile(loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.plan.recipe.label_smoothing),
+                          metrics=metrics)
+            self.inference_model = model
+        return self.inference_model
+
+    def validate(self) -> dict:
+        """Held-out figures of the model as it ships: EMA weights, final image size (whatever the
+        stage), so the best epoch is chosen on what an app will run."""
+        model = self.shipped_model()
         with ema_weights(self.model):
-            transfer_weights(self.model, self.inference_model)
+            transfer_weights(self.model, model)
+        return model.evaluate(self.pipeline.val(self.plan.stages[-1].size), verbose=0, return_dict=True)
+
+    def export_best(self, row: dict) -> None:
+        """model.keras: the validated model, loadable as `make tflite WEIGHTS=`."""
         outputs.save_keras(self.inference_model, self.out / "model.keras")
         self.state["best"] = {"epoch": row["epoch"], "val_top1": row["val_top1"], "val_top5": row["val_top5"],
                               "parameters": self.inference_model.count_params()}

@@ -9,7 +9,7 @@ from convert.__main__ import main as convert_main
 from train.__main__ import main as train_main
 from train.evaluate import main, evaluate
 
-from .test_train import FAST
+from tests.train.test_train import FAST
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,8 @@ def model_and_files(tmp_path_factory, small_demo, tiny_variant):
     for precision in ("fp32", "int8"):
         assert convert_main(["ghost_tiny", "--precision", precision, "--size", "48", "--classes", "8",
                              "--weights", str(model), "--data", str(small_demo), "--calib", "16", "--validate", "8",
-                             "--no-gpu-check", "--out", str(root / "artifacts")]) == 0
+                             "--no-gpu-check", "--out", str(root / "artifacts"),
+                             "--max-top1-drop", "100"]) == 0  # a 3-epoch tiny model: int8 may lose a lot
     folder = root / "artifacts" / "ghost_tiny"
     return model, folder / "ghost_tiny_fp32.tflite", folder / "ghost_tiny_int8.tflite"
 

@@ -153,4 +153,7 @@ def test_mirrored_strategy_over_two_devices_trains_like_one(tmp_path, small_demo
     one, two = checkpoint_weights(tmp_path / "one"), checkpoint_weights(tmp_path / "two")
     assert one.keys() == two.keys()
     for name, value in one.items():
-        assert np.allclose(two[name], value, rtol=1e-3, atol=1e-4), name
+        # One device runs fused batch norm, whose moving variance takes the unbiased batch variance
+        # (x n/(n-1), up to 16/15 here: batch 16 at 1x1); synchronised batch norm takes the biased one.
+        rtol = 0.07 if "moving_variance" in name else 1e-3
+        assert np.allclose(two[name], value, rtol=rtol, atol=1e-4), name
