@@ -48,7 +48,7 @@ def int8_row(variant: str, settings, out: Path, classes: int) -> dict:
     record = measure(str(result.tflite), "cpu", 1, RunSettings(num_runs=30, warmup_runs=5))
     return {"int8_mb": round(entry["size_bytes"] / 1e6, 2),
             "int8_val_top1": round(entry["validation"]["accuracy"]["tflite_top1"], 4),
-            "int8_ms_1_thread": round(record.latency.p50, 2) if record.ok else None,
+            "int8_ms_1_thread": round(record.latency.p50_ms, 2) if record.ok else None,
             "note": "" if record.ok else f"bench: {record.reason[:80]}"}
 
 
