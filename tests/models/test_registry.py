@@ -48,11 +48,13 @@ def test_stochastic_depth_ramps_linearly_from_zero():
 
 
 def test_user_table_builds_by_object_and_after_register():
-    tiny = models.Variant("tiny", stem_channels=16, resolution=64, stages=(
+    # Its own name: re-registering the suite's `tiny` (tests/conftest.py) would change what later
+    # tests, and the child processes they start, build under that name.
+    mine = models.Variant("user_table", stem_channels=16, resolution=64, stages=(
         models.Stage("fused", 1, 3, 2, 2, 16), models.Stage("mbconv", 2, 5, 2, 3, 24, 0.25)))
-    direct = models.build(tiny, num_classes=7)
-    models.register(tiny)
-    ghost = models.build("ghost_tiny", num_classes=7)
+    direct = models.build(mine, num_classes=7)
+    models.register(mine)
+    ghost = models.build("ghost_user_table", num_classes=7)
     assert direct.output_shape == ghost.output_shape == (None, 7)
     assert any(layer.name == "block2b_dw_conv" and layer.kernel_size == (5, 5) for layer in direct.layers)
     assert any(layer.name == "block2a_shortcut_pool" for layer in ghost.layers)

@@ -1,5 +1,4 @@
 """Labelled folders: both layouts, the stratified split, undecodable files, one-line errors."""
-import shutil
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 """make train end to end on the tiny registered variant: real tf-keras training, real files."""
 import json
-import os
 import subprocess
 import sys
 import time
