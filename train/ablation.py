@@ -21,6 +21,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from convert.artifacts import atomic_write  # noqa: E402
 
+from .outputs import save_figure  # noqa: E402
+
 DEFAULT_VARIANTS = ("s", "s_all_mbconv", "s_all_fused", "s_half_depth", "s_two_stages_dropped")
 COLUMNS = ("variant", "parameters", "gmacs", "epoch_s", "best_val_top1", "best_epoch", "int8_mb",
            "int8_val_top1", "int8_ms_1_thread", "note")
@@ -79,11 +81,7 @@ def plot(path: Path, runs: dict[str, Path], column: str, title: str) -> None:
     axis.set_title(title)
     axis.grid(alpha=0.3)
     axis.legend()
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    atomic_write(path, buffer.getvalue())
+    save_figure(figure, path)
 
 
 def markdown(rows: list[dict]) -> str:

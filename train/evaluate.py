@@ -100,8 +100,7 @@ def scores(labels: np.ndarray, predictions: np.ndarray, class_names: list[str], 
     result = {"images": int(len(labels)), "top1": float(top1.mean())}
     if predictions.shape[1] >= 5:
         result["top5"] = float(np.mean(np.any(ranked[:, :5] == truth[:, None], axis=1)))
-    to_data = {m: d for d, m in enumerate(model_index)}
-    predicted = np.array([to_data.get(int(i), -1) for i in ranked[:, 0]])  # -1: a class DATA lacks
+    predicted = _to_data(ranked[:, 0], model_index)  # -1: a class DATA lacks
     confusion = np.zeros((len(class_names), len(class_names) + 1), int)
     for actual, guess in zip(labels, predicted):
         confusion[actual, guess] += 1  # column -1 (last): predicted a class outside DATA
@@ -118,7 +117,7 @@ def plot_confusion(path: Path, matrix: list[list[int]], class_names: list[str], 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from convert.artifacts import atomic_write
+    from .outputs import save_figure
 
     matrix = np.asarray(matrix)
     side = max(4.0, 0.45 * len(class_names) + 2)
@@ -134,11 +133,7 @@ def plot_confusion(path: Path, matrix: list[list[int]], class_names: list[str], 
     axis.set_xlabel("predicted")
     axis.set_ylabel("actual")
     axis.set_title(title)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    atomic_write(path, buffer.getvalue())
+    save_figure(figure, path)
 
 
 def evaluate(model_path: str, data: str, out: str | None = None, reference: str | None = None,
@@ -176,6 +171,7 @@ def evaluate(model_path: str, data: str, out: str | None = None, reference: str 
 
 
 def _to_data(model_classes: np.ndarray, model_index: list[int]) -> np.ndarray:
+    """Model output indices -> DATA label indices (-1 for a class DATA lacks)."""
     to_data = {m: d for d, m in enumerate(model_index)}
     return np.array([to_data.get(int(c), -1) for c in model_classes])
 

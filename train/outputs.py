@@ -97,6 +97,11 @@ def plot_curves(path: Path, rows: list[dict], title: str) -> None:
         axis.grid(alpha=0.3)
         axis.legend()
     figure.suptitle(title + ("  (dotted: stage boundaries)" if boundaries else ""))
+    save_figure(figure, path)
+
+
+def save_figure(figure, path: Path) -> None:
+    """A matplotlib figure as a PNG, written atomically, and the figure closed."""
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
