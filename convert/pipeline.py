@@ -174,13 +174,13 @@ def labelled_accuracy(job: Job, model, tflite: bytes, labels: list[str] | None, 
     `make train` uses: val/ or test/, else its seeded 10% per class). Trained models only."""
     if not (job.weights and job.data and labels):
         return None
-    from train.evaluate import images_of, matched_labels, Model
+    from train.evaluate import images_of, matched_labels
     from train.folders import LabelledFiles, scan
 
     splits = scan(job.data, seed=job.seed)
     order = np.random.default_rng(job.seed).permutation(len(splits.val))[:job.accuracy_images]
     files = LabelledFiles([splits.val.files[i] for i in order], [splits.val.labels[i] for i in order])
-    index = np.asarray(matched_labels(Model(Path(job.weights), size, labels), splits))
+    index = np.asarray(matched_labels(labels, Path(job.weights), splits))
     images = images_of(files, size)
     truth = index[np.asarray(files.labels)]
     keras_top1 = model.predict(images.astype(np.float32), batch_size=32, verbose=0).argmax(1)

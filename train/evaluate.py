@@ -75,17 +75,18 @@ def open_model(path: str | Path) -> Model:
     return Model(path, int(model.input_shape[1]), labels, model)
 
 
-def matched_labels(model: Model, splits: Splits) -> list[int]:
-    """For each DATA class, the model's output index; a mismatch is a one-line error."""
-    if model.labels is None:
-        raise ValueError(f"{model.path} has no labels (no labels.txt beside it, none packed inside); put the "
+def matched_labels(labels: list[str] | None, source: Path, splits: Splits) -> list[int]:
+    """For each DATA class, the output index of the model (from `source`) whose class names are
+    `labels`; a mismatch is a one-line error."""
+    if labels is None:
+        raise ValueError(f"{source} has no labels (no labels.txt beside it, none packed inside); put the "
                          "training run's labels.txt next to it")
-    missing = [name for name in splits.class_names if name not in model.labels]
+    missing = [name for name in splits.class_names if name not in labels]
     if missing:
         raise ValueError(f"DATA classes {', '.join(missing[:5])} are not among the model's labels "
-                         f"({', '.join(model.labels[:5])}{', ...' if len(model.labels) > 5 else ''}); "
+                         f"({', '.join(labels[:5])}{', ...' if len(labels) > 5 else ''}); "
                          "evaluate on folders named as the training classes")
-    return [model.labels.index(name) for name in splits.class_names]
+    return [labels.index(name) for name in splits.class_names]
 
 
 def images_of(files: LabelledFiles, size: int) -> np.ndarray:
@@ -144,7 +145,7 @@ def evaluate(model_path: str, data: str, out: str | None = None, reference: str 
     other = open_model(reference) if reference else None
     splits = scan(data, val_fraction, seed)
     files = splits.val if split == "held-out" else _all(splits)
-    index = matched_labels(model, splits)
+    index = matched_labels(model.labels, model.path, splits)
     images = images_of(files, model.size)
     predictions = model.predict(images)
     labels = np.asarray(files.labels)
@@ -153,7 +154,7 @@ def evaluate(model_path: str, data: str, out: str | None = None, reference: str 
               **scores(labels, predictions, splits.class_names, index), "classes": splits.class_names,
               "skipped_files": len(splits.skipped)}
     if other is not None:
-        other_index = matched_labels(other, splits)
+        other_index = matched_labels(other.labels, other.path, splits)
         other_images = images if other.size == model.size else images_of(files, other.size)
         ours = _to_data(predictions.argmax(1), index)
         theirs = _to_data(other.predict(other_images).argmax(1), other_index)
