@@ -5,6 +5,7 @@ Runs are sequential on purpose: two benchmarks sharing the cores would distort e
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import signal
@@ -64,8 +65,14 @@ def worker_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (REPO_ROOT, env.get("PYTHONPATH")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "XDG_RUNTIME_DIR" not in env:  # LiteRT's GPU accelerator (Dawn) needs one
-        env["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="bench-xdg-")
+        env["XDG_RUNTIME_DIR"] = _private_runtime_dir().name
     return env
+
+
+@functools.cache
+def _private_runtime_dir() -> tempfile.TemporaryDirectory:
+    """One per process, removed when it exits (a directory per job used to stay in /tmp)."""
+    return tempfile.TemporaryDirectory(prefix="bench-xdg-")
 
 
 def _failure(returncode: int, stderr: str) -> str:

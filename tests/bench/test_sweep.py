@@ -1,5 +1,9 @@
 """Real runs of each backend in worker subprocesses, and the failure paths of the sweep."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from bench.artifacts import describe
@@ -137,3 +141,12 @@ def test_a_fatal_runtime_error_is_reported_by_its_check_line_not_its_stack_trace
               "*** Check failure stack trace: ***\n    @     0x7f16529a6ce3  cfunction_call\n")
     reason = _failure(-6, stderr)
     assert reason.startswith("crashed with SIGABRT") and "Check failed: tfl_tensor" in reason
+
+
+def test_workers_share_one_runtime_dir_that_is_removed_when_the_harness_exits(tmp_path):
+    script = ("import os; os.environ.pop('XDG_RUNTIME_DIR', None); from bench.sweep import worker_env; "
+              "a, b = worker_env()['XDG_RUNTIME_DIR'], worker_env()['XDG_RUNTIME_DIR']; "
+              "assert a == b and os.path.isdir(a); print(a)")
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert not os.path.exists(done.stdout.strip())
