@@ -38,7 +38,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(DATA) --out $(if $(OUT_GIVEN),$(OUT),
 	$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
 
 .PHONY: setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
-	train evaluate demo-data ablation
+	train evaluate demo-data ablation qat
 .DEFAULT_GOAL := tflite
 
 $(STAMP): requirements.txt
@@ -92,6 +92,12 @@ ablation: $(STAMP)  ## DATA=folder [VARIANTS=s,s_all_mbconv,...] [GHOST=1] [SIZE
 	$(PY) -m train.ablation --data $(DATA) --variants $(if $(filter command line,$(origin VARIANTS)),$(VARIANTS),$(ABLATION_VARIANTS)) \
 		--out $(if $(OUT_GIVEN),$(OUT),runs/ablation) $(if $(GHOST),--ghost) $(if $(SIZE),--size $(SIZE)) \
 		$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(RECIPE),--recipe $(RECIPE))
+
+qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 OUT=artifacts]: OUT/VARIANT/VARIANT_int8_qat.tflite
+	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make qat WEIGHTS=trained.keras DATA=folder VARIANT=... (make train writes runs/VARIANT/model.keras)" >&2; exit 2; }
+	$(PY) -m quantize.finetune --variant $(VARIANT) --weights $(WEIGHTS) --data $(DATA) --out $(OUT) \
+		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) \
+		$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
 
 demo-data: $(STAMP)  ## a generated, seeded image-classification set in OUT=data/demo (train/ and val/)
 	$(PY) -m train.demo_data --out $(if $(OUT_GIVEN),$(OUT),data/demo)

@@ -7,7 +7,7 @@ import json
 import os
 import re
 
-PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8")  # convert's, without importing TF
+PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8", "int8_qat")  # convert's, without importing TF
 UNKNOWN = "unknown"
 DEFAULT_GLOB = "artifacts/*/*.tflite"
 _NAME = re.compile(rf"^(?P<variant>.+)_(?P<precision>{'|'.join(PRECISIONS)})\.tflite$")

@@ -13,9 +13,11 @@ import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
+import tf_keras as keras
 
 import models
 from models.profile import int8_floor_bytes
@@ -114,7 +116,14 @@ def build_model(job: Job, images: ImageSet):
     return model
 
 
-def run(job: Job) -> Result:
+def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | None = None,
+        extra: dict | None = None) -> Result:
+    """Converts `job`; for int8_qat, `quantization_aware` turns the trained float model into the
+    fine-tuned fake-quantized one that is converted (validation still compares with the float
+    model). `extra` goes into the manifest entry."""
+    if (job.precision == "int8_qat") != (quantization_aware is not None):
+        raise ValueError("int8_qat files come from quantization-aware training: make qat WEIGHTS=model.keras "
+                         "DATA=folder VARIANT=...; make tflite takes the other precisions")
     timings, started = {}, time.perf_counter()
 
     def lap(name):
@@ -129,7 +138,11 @@ def run(job: Job) -> Result:
     lap("images_s")
     model = build_model(job, images)
     lap("build_s")
-    tflite = recipes.convert(model, job.precision, images.calibration, job.io_type, job.calibration_workers)
+    convertible = model
+    if quantization_aware:
+        convertible = quantization_aware(model)
+        lap("qat_s")
+    tflite = recipes.convert(convertible, job.precision, images.calibration, job.io_type, job.calibration_workers)
     lap("convert_s")
     figures = validate.validate(model, tflite, images.validation)
     accuracy = labelled_accuracy(job, model, tflite, labels, size)
@@ -151,7 +164,7 @@ def run(job: Job) -> Result:
     lap("package_s")
     if labels:
         artifacts.atomic_write(folder / "labels.txt", "\n".join(labels) + "\n")
-    entry = manifest_entry(job, model, tflite, figures, op_list, images, gpu, timings)
+    entry = {**manifest_entry(job, model, tflite, figures, op_list, images, gpu, timings), **(extra or {})}
     manifest = artifacts.update_manifest(folder, manifest_common(job, size, model), path.name, entry)
     report = folder / f"{name}.report.md"
     artifacts.atomic_write(report, render_report(name, entry))

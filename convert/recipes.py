@@ -9,9 +9,9 @@ import tf_keras as keras
 
 from quantize import parallel_calibration, representative_dataset
 
-PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8")
+PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8", "int8_qat")
 CALIBRATED = ("int8", "int8_per_tensor", "int16x8")  # the precisions that need calibration images
-FULL_INTEGER = ("int8", "int8_per_tensor")  # integer end to end, with integer I/O
+FULL_INTEGER = ("int8", "int8_per_tensor", "int8_qat")  # integer end to end, with integer I/O
 IO_TYPES = {"uint8": tf.uint8, "int8": tf.int8}
 
 
@@ -54,8 +54,16 @@ def _int16x8(converter, images, **_):  # the converter's own quantizer: serial c
         tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
 
 
+def _int8_qat(converter, io_type, **_):
+    """A quantization-aware model (make qat): its fake-quant ranges become the file's, nothing
+    is calibrated. Not `TFLITE_BUILTINS_INT8`: with it the converter demands a representative
+    dataset before it notices the fake quantization; the float-op audit enforces integer-only."""
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.inference_input_type = converter.inference_output_type = IO_TYPES[io_type]
+
+
 RECIPES: dict[str, Callable] = {"fp32": _fp32, "fp16": _fp16, "dynamic": _dynamic,
-                                "int8": _int8, "int8_per_tensor": _int8_per_tensor, "int16x8": _int16x8}
+                                "int8": _int8, "int8_per_tensor": _int8_per_tensor, "int16x8": _int16x8, "int8_qat": _int8_qat}
 
 
 def check_options(precision: str, io_type: str) -> None:

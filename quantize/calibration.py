@@ -110,7 +110,10 @@ def folder_images(folder: str | Path, size: int, calibration: int = 200, validat
     if not decoded:
         raise ValueError(f"DATA folder {str(folder)!r} has no usable image ({len(skipped)} undecodable "
                          f"files); it needs {'/'.join(e[1:] for e in IMAGE_EXTENSIONS)} files")
-    held_out = min(validation, len(decoded) // 5) or (1 if len(decoded) > 1 else 0)
+    if calibration == 0:  # float precisions and QAT: every image validates
+        held_out = len(decoded)
+    else:
+        held_out = min(validation, len(decoded) // 5) or (1 if len(decoded) > 1 else 0)
     images = np.stack(decoded)
     class_names = sorted({p.relative_to(folder).parts[0] for p in files if len(p.relative_to(folder).parts) > 1})
     return ImageSet(images[held_out:], images[:held_out] if held_out else images[:1], f"folder: {folder}",

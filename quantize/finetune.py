@@ -1,0 +1,226 @@
+"""`make qat`: a trained .keras -> quantization-aware fine-tuning -> `<variant>_int8_qat.tflite`.
+
+    trained float model -> fake quantization (quantize.qat) -> a few epochs on DATA at a low
+    learning rate (train's data pipeline) -> concatenation ranges aligned -> the convert
+    pipeline (precision int8_qat: validation against the float model, metadata, manifest)
+
+Batch norm is frozen (inference mode, moving statistics kept): the converter folds those
+statistics into the convolutions, and ranges learnt over drifting statistics would be stale.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+import tf_keras as keras
+
+from . import qat
+
+
+@dataclass
+class QatSettings:
+    variant: str = "ghost_b0"
+    weights: str = ""  # a trained .keras of this variant (make train's model.keras)
+    data: str = ""
+    size: int | None = None  # default: the variant's resolution
+    classes: int | None = None  # default: DATA's class folders (checked when given)
+    epochs: int = 3
+    batch: int = 32
+    learning_rate: float = 1e-4  # AdamW peak; cosine to 0 (about 1/30 of the small recipe's)
+    weight_decay: float = 0.0  # short fine-tuning: no pull of the trained weights towards 0
+    label_smoothing: float = 0.1
+    out: str = "artifacts"
+    seed: int = 0
+    gpu_check: bool = True
+    max_top1_drop: float = 1.0
+
+
+def freeze_batch_norm(model: keras.Model) -> None:
+    for layer in model.layers:
+        inner = getattr(layer, "layer", layer)  # QuantizeWrapper holds the real layer
+        if isinstance(inner, keras.layers.BatchNormalization):
+            inner.trainable = False
+
+
+def align_concatenation_ranges(model: keras.Model) -> int:
+    """One range for a concatenation and its inputs (the Ghost module's halves): TFLite's int8
+    CONCATENATION needs one scale, and with several the converter requantizes each input in
+    an extra QUANTIZE op (44 in ghost_b0). TFMOT learns them apart; the union covers all."""
+    aligned = 0
+    for layer in model.layers:
+        if not (isinstance(layer, qat.QuantizeWrapper) and isinstance(layer.layer, keras.layers.Concatenate)):
+            continue
+        ranges = [_output_range(layer)] + [_output_range(node.layer) for node in _inbound(layer)]
+        if any(r is None for r in ranges):
+            continue
+        low = min(float(lo.numpy()) for lo, _ in ranges)
+        high = max(float(hi.numpy()) for _, hi in ranges)
+        for lo, hi in ranges:
+            lo.assign(low)
+            hi.assign(high)
+        aligned += 1
+    return aligned
+
+
+def _output_range(layer):
+    """The (min, max) variables of a wrapped layer's output fake-quant, if it has one."""
+    found = {v.name.rsplit("/", 1)[-1].split(":")[0]: v for v in layer.weights if "output_m" in v.name}
+    if "output_min" in found and "output_max" in found:
+        return found["output_min"], found["output_max"]
+    return None
+
+
+def _inbound(layer):
+    (node,) = layer.inbound_nodes
+    return [keras_tensor._keras_history for keras_tensor in tf.nest.flatten(node.keras_inputs)]
+
+
+def compile_for_qat(model: keras.Model, s: QatSettings, steps: int, classes: int) -> None:
+    schedule = keras.optimizers.schedules.CosineDecay(s.learning_rate, max(1, steps * s.epochs))
+    metrics = [keras.metrics.CategoricalAccuracy(name="top1")]
+    if classes >= 5:
+        metrics.append(keras.metrics.TopKCategoricalAccuracy(5, name="top5"))
+    model.compile(keras.optimizers.AdamW(schedule, weight_decay=s.weight_decay),
+                  keras.losses.CategoricalCrossentropy(label_smoothing=s.label_smoothing), metrics=metrics)
+
+
+def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int) -> tuple[keras.Model, list[dict]]:
+    """The quantization-aware model after `s.epochs` epochs, and one history row per epoch
+    (the held-out figures are those of the fake-quantized model: what int8 will score)."""
+    from train.data import Pipeline, should_cache
+
+    keras.utils.set_random_seed(s.seed)
+    model = qat.quantization_aware(float_model)
+    freeze_batch_norm(model)
+    classes = len(splits.class_names)
+    pipeline = Pipeline(splits.train, splits.val, classes, s.batch, s.seed, cache=should_cache(splits.train))
+    steps = len(splits.train) // s.batch if len(splits.train) >= s.batch else 1
+    compile_for_qat(model, s, steps, classes)
+    history, progress = [], 1 if sys.stdout.isatty() else 2
+    for epoch in range(s.epochs):
+        started = time.perf_counter()
+        fit = model.fit(pipeline.train(epoch, size), initial_epoch=epoch, epochs=epoch + 1, verbose=progress)
+        seconds = time.perf_counter() - started
+        val = model.evaluate(pipeline.val(size), verbose=0, return_dict=True)
+        row = {"epoch": epoch + 1, "loss": round(fit.history["loss"][-1], 5),
+               "train_top1": round(fit.history["top1"][-1], 5), "val_top1": round(val["top1"], 5),
+               "val_loss": round(val["loss"], 5), "epoch_s": round(seconds, 1)}
+        history.append(row)
+        print(f"qat epoch {row['epoch']}/{s.epochs} | loss {row['loss']:.3f} top-1 {row['train_top1']:.3f} | "
+              f"fake-quantized val top-1 {row['val_top1']:.3f} | {seconds:.0f} s", flush=True)
+    align_concatenation_ranges(model)
+    return model, history
+
+
+def chance_warning(float_top1: float, classes: int) -> str | None:
+    """An untrained model scores about 1/classes: QAT then fine-tunes noise and its int8
+    agreement says nothing about a real model's."""
+    if float_top1 <= 1.5 / classes:
+        return (f"warning: the float model scores {float_top1:.1%} held-out top-1 (chance: {1 / classes:.1%}); "
+                "QAT adapts a trained model to int8, from an untrained one it measures nothing: "
+                "train first (make train)")
+    return None
+
+
+def float_top1(model: keras.Model, splits, size: int, batch: int) -> float:
+    from train.data import Pipeline
+
+    pipeline = Pipeline(splits.train, splits.val, len(splits.class_names), batch, cache=False)
+    hits = [np.argmax(model.predict_on_batch(images), 1) == np.argmax(labels, 1)
+            for images, labels in pipeline.val(size)]
+    return float(np.mean(np.concatenate(hits)))
+
+
+def _checked_classes(s: QatSettings, splits) -> int:
+    classes = len(splits.class_names)
+    if s.classes is not None and s.classes != classes:
+        raise ValueError(f"CLASSES={s.classes} but DATA {s.data!r} has {classes} class folders; make them match")
+    return classes
+
+
+def run(s: QatSettings):
+    """Fine-tunes, converts and packages; returns convert's Result."""
+    import models
+    from convert.pipeline import Job, run as convert_run
+    from train.folders import scan
+
+    if s.epochs < 1 or s.batch < 1 or not s.learning_rate > 0:
+        raise ValueError("EPOCHS and BATCH must be at least 1 and the learning rate above 0")
+    if not s.weights:
+        raise ValueError("WEIGHTS is required: QAT fine-tunes a trained model (make train writes runs/<variant>/model.keras)")
+    variant = models.get_variant(s.variant)
+    size = s.size or variant.resolution
+    splits = scan(s.data, seed=s.seed)
+    classes = _checked_classes(s, splits)
+    job = Job(s.variant, "int8_qat", size, classes, weights=s.weights, data=s.data, out=s.out,
+              gpu_check=s.gpu_check, seed=s.seed, max_top1_drop=s.max_top1_drop)
+    report = {}
+
+    def quantization_aware(float_model: keras.Model) -> keras.Model:
+        score = float_top1(float_model, splits, size, s.batch)
+        if warning := chance_warning(score, classes):
+            print(warning, file=sys.stderr)
+        model, history = fine_tune(float_model, s, splits, size)
+        report.update(float_val_top1=round(score, 5), epochs=s.epochs, batch=s.batch,
+                      learning_rate=s.learning_rate, history=history)
+        return model
+
+    result = convert_run(job, quantization_aware=quantization_aware, extra={"qat": report})
+    return result
+
+
+
+EPILOG = """example:
+  make train VARIANT=ghost_b0 DATA=data/demo SIZE=64
+  python -m quantize.finetune --variant ghost_b0 --weights runs/ghost_b0/model.keras --data data/demo --size 64
+
+Writes OUT/VARIANT/VARIANT_int8_qat.tflite (uint8 RGB pixels in [0, 255], integer-only, labels
+and metadata inside) with its manifest entry (precision int8_qat: the QAT epochs, held-out top-1
+of the float model and of the file) and report, as make tflite does."""
+
+
+def parse(argv: list[str] | None) -> QatSettings:
+    import argparse
+
+    d = QatSettings()
+    p = argparse.ArgumentParser(prog="python -m quantize.finetune", description=__doc__.split("\n")[0],
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--variant", default=d.variant, help="the variant WEIGHTS was trained as")
+    p.add_argument("--weights", required=True, help="trained .keras of VARIANT (make train's model.keras)")
+    p.add_argument("--data", required=True, help="the labelled image folder (train/ and val/, or class folders)")
+    p.add_argument("--size", type=int, help="input size (default: the variant's resolution)")
+    p.add_argument("--classes", type=int, help="expected class count (checked against DATA)")
+    p.add_argument("--epochs", type=int, default=d.epochs, help=f"QAT epochs (default {d.epochs})")
+    p.add_argument("--batch", type=int, default=d.batch)
+    p.add_argument("--lr", type=float, default=d.learning_rate, help=f"peak learning rate (default {d.learning_rate})")
+    p.add_argument("--out", default=d.out, help="artifacts folder (default: artifacts)")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--no-gpu-check", action="store_true", help="skip the LiteRT GPU accelerator check")
+    p.add_argument("--max-top1-drop", type=float, default=d.max_top1_drop,
+                   help="reject a file more than this many held-out top-1 points below the float model")
+    a = p.parse_args(argv)
+    return QatSettings(a.variant, a.weights, a.data, a.size, a.classes, a.epochs, a.batch, a.lr, out=a.out,
+                       seed=a.seed, gpu_check=not a.no_gpu_check, max_top1_drop=a.max_top1_drop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from convert.pipeline import ValidationFailed, summary_line
+
+    settings = parse(argv)
+    try:
+        result = run(settings)
+    except ValidationFailed as error:
+        print(f"error: validation failed: {error}", file=sys.stderr)
+        return 3
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary_line(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""make qat end to end on a briefly trained tiny model: TFMOT fine-tuning, conversion, manifest."""
+import json
+
+import pytest
+
+from convert.__main__ import main as convert_main
+from quantize.finetune import chance_warning, main
+from train.__main__ import main as train_main
+
+from tests.train.test_train import FAST
+
+QAT = ["--variant", "ghost_tiny", "--size", "48", "--batch", "16", "--epochs", "1", "--no-gpu-check",
+       "--max-top1-drop", "100"]  # a 3-epoch tiny model: what int8 loses is not the point here
+
+
+@pytest.fixture(scope="module")
+def trained_model(tmp_path_factory, small_demo, tiny_variant):
+    out = tmp_path_factory.mktemp("qat") / "run"
+    assert train_main([*FAST, "--data", str(small_demo), "--out", str(out)]) == 0
+    return out / "model.keras"
+
+
+def test_qat_writes_an_integer_only_file_with_its_history_in_the_manifest(trained_model, small_demo, tmp_path):
+    assert main([*QAT, "--weights", str(trained_model), "--data", str(small_demo), "--out", str(tmp_path)]) == 0
+    folder = tmp_path / "ghost_tiny"
+    assert (folder / "ghost_tiny_int8_qat.tflite").is_file() and (folder / "labels.txt").is_file()
+    entry = json.loads((folder / "manifest.json").read_text())["artifacts"]["ghost_tiny_int8_qat.tflite"]
+    assert entry["precision"] == "int8_qat" and entry["float_ops"] == 0 and entry["xnnpack_partitions"] == 1
+    assert entry["inputs"][0]["dtype"] == "uint8" and entry["inputs"][0]["zero_point"] == 0
+    assert entry["calibration"]["calibration_images"] == 0  # the ranges were learnt, not calibrated
+    qat = entry["qat"]
+    assert qat["epochs"] == 1 and len(qat["history"]) == 1 and 0 <= qat["float_val_top1"] <= 1
+    accuracy = entry["validation"]["accuracy"]
+    assert accuracy["images"] == 32 and 0 <= accuracy["tflite_top1"] <= 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--classes", "5"], "CLASSES=5 but DATA"),
+    (["--epochs", "0"], "EPOCHS and BATCH must be at least 1"),
+    (["--variant", "nonesuch"], "unknown variant"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(trained_model, small_demo, tmp_path, capsys, args, message):
+    assert main([*QAT, "--weights", str(trained_model), "--data", str(small_demo), "--out", str(tmp_path / "out"),
+                 *args]) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and "\n" not in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_make_tflite_refuses_int8_qat_and_names_make_qat(capsys, tmp_path):
+    assert convert_main(["b0", "--precision", "int8_qat", "--out", str(tmp_path)]) == 2
+    assert "make qat" in capsys.readouterr().err
+
+
+def test_an_untrained_model_gets_a_warning_that_says_why():
+    assert "measures nothing" in chance_warning(0.125, 8)
+    assert chance_warning(0.9, 8) is None
