@@ -58,7 +58,7 @@ def parse(argv: list[str] | None) -> Settings:
     p.add_argument("--progression", default=d.progression,
                    help=f"auto (the recipe's: small for --recipe small; the variant's s/m/l for paper) | "
                         f"fixed | {' | '.join(PRESETS)}")
-    p.add_argument("--stages", type=int, default=d.stages, help="progressive stages (default 4)")
+    p.add_argument("--stages", type=int, help="progressive stages (default 4, at most EPOCHS)")
     p.add_argument("--size-range", type=_size_range, help="FIRST:LAST image size, overrides the preset's")
     p.add_argument("--randaug", type=_range, help="FIRST:LAST RandAugment magnitude (10 = standard)")
     p.add_argument("--mixup", type=_range, help="FIRST:LAST mixup alpha (0 = off)")
@@ -74,7 +74,8 @@ def parse(argv: list[str] | None) -> Settings:
     p.add_argument("--mixed-precision", default=d.mixed_precision, help="auto (on with a GPU) | on | off")
     a = p.parse_args(argv)
     return Settings(variant=a.variant, data=a.data, out=a.out, size=a.size, epochs=a.epochs, batch=a.batch,
-                    weights=a.weights, recipe=a.recipe, progression=a.progression, stages=a.stages,
+                    weights=a.weights, recipe=a.recipe, progression=a.progression,
+                    stages=a.stages if a.stages is not None else max(1, min(d.stages, a.epochs)),
                     size_range=a.size_range, randaug=a.randaug, mixup=a.mixup, dropout=a.dropout,
                     drop_path=a.drop_path, learning_rate=a.lr, ema=a.ema, freeze_epochs=a.freeze_epochs,
                     classes=a.classes, val_fraction=a.val_fraction, crop_area=a.crop_area, seed=a.seed,

@@ -34,3 +34,11 @@ def test_impossible_plans_are_refused(epochs, stages):
                                           ("ghost_m", "m"), ("l", "l"), ("ghost_xl", "l")])
 def test_each_variant_gets_its_size_class_preset(name, preset):
     assert preset_for(name) == preset
+
+
+def test_fewer_epochs_than_the_default_stages_train_one_stage_per_epoch():
+    from train.__main__ import parse
+
+    assert parse(["--data", "d", "--epochs", "3"]).stages == 3
+    assert parse(["--data", "d", "--epochs", "30"]).stages == 4
+    assert parse(["--data", "d", "--epochs", "30", "--stages", "6"]).stages == 6
