@@ -38,7 +38,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(DATA) --out $(if $(OUT_GIVEN),$(OUT),
 	$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
 
 .PHONY: setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
-	train evaluate demo-data ablation qat
+	train evaluate demo-data ablation qat quant-report
 .DEFAULT_GOAL := tflite
 
 $(STAMP): requirements.txt
@@ -98,6 +98,11 @@ qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPO
 	$(PY) -m quantize.finetune --variant $(VARIANT) --weights $(WEIGHTS) --data $(DATA) --out $(OUT) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) \
 		$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
+
+quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= OUT=beside WEIGHTS]: per-layer int8 error, ranked
+	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make quant-report WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }
+	$(PY) -m quantize.report --variant $(VARIANT) --weights $(WEIGHTS) --data $(DATA) $(if $(OUT_GIVEN),--out $(OUT)) \
+		$(if $(SIZE),--size $(SIZE)) $(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
 
 demo-data: $(STAMP)  ## a generated, seeded image-classification set in OUT=data/demo (train/ and val/)
 	$(PY) -m train.demo_data --out $(if $(OUT_GIVEN),$(OUT),data/demo)

@@ -76,17 +76,31 @@ def check_options(precision: str, io_type: str) -> None:
 
 def convert(model: keras.Model, precision: str, calibration_images: np.ndarray | None = None,
             io_type: str = "uint8", calibration_workers: int = 1) -> bytes:
-    """The .tflite flatbuffer of `model` at `precision`, with a static batch-1 input (the GPU
-    accelerator refuses dynamic shapes), whatever batch dimension the model declares."""
+    """The .tflite flatbuffer of `model` at `precision`."""
     check_options(precision, io_type)
     if precision in CALIBRATED and (calibration_images is None or len(calibration_images) == 0):
         raise ValueError(f"{precision} needs calibration images")
+    converter = converter_for(model)
+    RECIPES[precision](converter, images=calibration_images, io_type=io_type, workers=calibration_workers)
+    return converter.convert()
+
+
+def converter_for(model: keras.Model) -> tf.lite.TFLiteConverter:
+    """A converter of `model` with a static batch-1 input (the GPU accelerator refuses dynamic
+    shapes), whatever batch dimension the model declares."""
     spec = tf.TensorSpec([1, *model.input_shape[1:]], tf.float32, name=model.input_names[0])
     function = tf.function(lambda image: model(image, training=False))
     # The tf.function, not the Keras model, as trackable object: given the model, the
     # converter first exports it as a SavedModel, which took 143 s of a 150 s ghost_s
     # conversion (tf-keras lists a 3,000-layer graph's children in quadratic time).
-    converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [function.get_concrete_function(spec)], function)
-    RECIPES[precision](converter, images=calibration_images, io_type=io_type, workers=calibration_workers)
-    return converter.convert()
+    return tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function(spec)], function)
+
+
+def debug_converter(model: keras.Model, calibration_images: np.ndarray) -> tf.lite.TFLiteConverter:
+    """The int8 recipe with float I/O, for tf.lite.experimental.QuantizationDebugger (it
+    calibrates, then compares every quantized op with its float counterpart)."""
+    converter = converter_for(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: representative_dataset(calibration_images)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    return converter

@@ -55,3 +55,17 @@ def test_make_tflite_refuses_int8_qat_and_names_make_qat(capsys, tmp_path):
 def test_an_untrained_model_gets_a_warning_that_says_why():
     assert "measures nothing" in chance_warning(0.125, 8)
     assert chance_warning(0.9, 8) is None
+
+
+def test_quant_report_ranks_every_quantized_op_by_its_error(trained_model, small_demo, tmp_path):
+    from quantize.report import main as report_main
+
+    assert report_main(["--variant", "ghost_tiny", "--weights", str(trained_model), "--data", str(small_demo),
+                        "--size", "48", "--images", "4", "--calib", "8", "--out", str(tmp_path)]) == 0
+    saved = json.loads((tmp_path / "ghost_tiny_quant_report.json").read_text())["layers"]
+    errors = [row["rmse_over_scale"] for row in saved]
+    assert len(saved) > 50 and errors == sorted(errors, reverse=True)
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "CONCATENATION"} <= {row["op"] for row in saved}
+    assert saved[0]["layer"].startswith(("block", "stem", "top", "preprocess", "predictions"))
+    assert (tmp_path / "ghost_tiny_quant_report.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| rank | layer | op |" in (tmp_path / "ghost_tiny_quant_report.md").read_text()

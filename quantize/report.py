@@ -1,0 +1,173 @@
+"""`make quant-report`: which layers does int8 hurt? Per-layer error of the post-training int8
+conversion, measured by TensorFlow's QuantizationDebugger on images from DATA.
+
+For every quantized op the debugger runs the float op on the same (dequantized) inputs and
+compares: the error the op itself adds. It is ranked by RMSE over the output scale: rounding
+alone gives 1/sqrt(12) = 0.29 steps; ops far above it (a range stretched by outliers, a
+sigmoid gate, a depthwise channel with a tiny range) are where int8 loses accuracy and where
+keeping float or int16 helps most.
+
+Writes OUT/<variant>_quant_report.{md,csv,json,png}.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+ROUNDING_ONLY = 1 / math.sqrt(12)  # RMSE of uniform rounding, in quantization steps
+COLUMNS = ("rank", "layer", "op", "rmse_over_scale", "max_abs_error", "mean_error", "scale", "tensor")
+
+
+@dataclass
+class ReportSettings:
+    variant: str = "ghost_b0"
+    weights: str = ""
+    data: str = ""
+    size: int | None = None
+    classes: int | None = None
+    images: int = 64  # debug images (each runs the float and the quantized op of every layer)
+    calibration: int = 100
+    out: str = ""  # default: the folder of WEIGHTS
+    seed: int = 0
+
+
+def keras_layer(tensor_name: str, model_name: str) -> str:
+    """'ghost_b0/block2a_expand_primary_activation/mul_1' -> 'block2a_expand_primary_activation'
+    (fused names list several tensors separated by ';': the last one is the op's own)."""
+    parts = tensor_name.split(";")[-1].split("/")
+    if model_name in parts and parts.index(model_name) + 1 < len(parts):
+        return parts[parts.index(model_name) + 1].removeprefix("quant_")
+    return parts[0]
+
+
+def layer_errors(model, calibration: np.ndarray, debug_images: np.ndarray) -> list[dict]:
+    """One row per quantized op, worst first."""
+    from convert.recipes import debug_converter
+
+    converter = debug_converter(model, calibration)
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=lambda: ([image[None].astype(np.float32)] for image in debug_images))
+    debugger.run()
+    dump = io.StringIO()
+    debugger.layer_statistics_dump(dump)
+    rows = []
+    for row in csv.DictReader(io.StringIO(dump.getvalue())):
+        scale = float(row["scale"])
+        rows.append({"layer": keras_layer(row["tensor_name"], model.name), "op": row["op_name"],
+                     "rmse_over_scale": math.sqrt(float(row["mean_squared_error"])) / scale if scale else math.inf,
+                     "max_abs_error": float(row["max_abs_error"]), "mean_error": float(row["mean_error"]),
+                     "scale": scale, "tensor": row["tensor_name"]})
+    rows.sort(key=lambda r: -r["rmse_over_scale"])
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    return rows
+
+
+def markdown(rows: list[dict], title: str, top: int = 20) -> str:
+    lines = [f"# {title}", "",
+             f"{len(rows)} quantized ops; rounding alone gives an RMSE of {ROUNDING_ONLY:.2f} steps. "
+             f"Worst {min(top, len(rows))}:", "",
+             "| rank | layer | op | RMSE / scale | max abs error | mean error |", "|---:|---|---|---:|---:|---:|"]
+    lines += [f"| {r['rank']} | {r['layer']} | {r['op']} | {r['rmse_over_scale']:.2f} | {r['max_abs_error']:.3g} "
+              f"| {r['mean_error']:+.3g} |" for r in rows[:top]]
+    by_op = {}
+    for r in rows:
+        by_op.setdefault(r["op"], []).append(r["rmse_over_scale"])
+    lines += ["", "| op type | ops | median RMSE / scale | worst |", "|---|---:|---:|---:|"]
+    lines += [f"| {op} | {len(v)} | {np.median(v):.2f} | {max(v):.2f} |"
+              for op, v in sorted(by_op.items(), key=lambda kv: -np.median(kv[1]))]
+    return "\n".join(lines) + "\n"
+
+
+def plot(path: Path, rows: list[dict], title: str, top: int = 30) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from train.outputs import save_figure
+
+    shown = rows[:top][::-1]
+    figure, axes = plt.subplots(figsize=(8, 0.25 * len(shown) + 1.5))
+    axes.barh([f"{r['layer']} ({r['op']})" for r in shown], [r["rmse_over_scale"] for r in shown])
+    axes.axvline(ROUNDING_ONLY, color="grey", linestyle="--", label="rounding only")
+    axes.set_xlabel("RMSE / output scale (quantization steps)")
+    axes.set_title(title)
+    axes.legend(loc="lower right")
+    axes.tick_params(axis="y", labelsize=7)
+    save_figure(figure, path)
+
+
+def write(rows: list[dict], out: Path, name: str, title: str) -> list[Path]:
+    from convert.artifacts import atomic_write
+
+    out.mkdir(parents=True, exist_ok=True)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    paths = [out / f"{name}.{ext}" for ext in ("md", "csv", "json", "png")]
+    atomic_write(paths[0], markdown(rows, title))
+    atomic_write(paths[1], text.getvalue())
+    atomic_write(paths[2], json.dumps({"title": title, "layers": rows}, indent=1))
+    plot(paths[3], rows, title)
+    return paths
+
+
+def run(s: ReportSettings) -> list[Path]:
+    import models
+    from convert.pipeline import calibration_folder
+    from quantize import folder_images
+
+    if not s.weights or not Path(s.weights).is_file():
+        raise FileNotFoundError(f"WEIGHTS {s.weights!r} is not a file: give the trained .keras (make train's model.keras)")
+    variant = models.get_variant(s.variant)
+    size = s.size or variant.resolution
+    images = folder_images(calibration_folder(s.data), size, s.calibration, s.images, s.seed)
+    classes = s.classes or len(images.class_names) or None
+    if classes is None:
+        raise ValueError("CLASSES is required when DATA has no class folders")
+    model = models.build(s.variant, weights=s.weights, input_size=size, num_classes=classes, dropout=0.0,
+                         drop_path=0.0, classifier_activation="softmax")
+    rows = layer_errors(model, images.calibration, images.validation)
+    out = Path(s.out) if s.out else Path(s.weights).parent
+    title = f"{s.variant} int8 per-layer error ({len(images.validation)} images from {s.data})"
+    return write(rows, out, f"{s.variant}_quant_report", title)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    d = ReportSettings()
+    p = argparse.ArgumentParser(prog="python -m quantize.report", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--variant", default=d.variant)
+    p.add_argument("--weights", required=True, help="trained .keras of VARIANT")
+    p.add_argument("--data", required=True, help="image folder (calibration from train/ when it has train/ and val/)")
+    p.add_argument("--size", type=int)
+    p.add_argument("--classes", type=int, help="default: DATA's class folders")
+    p.add_argument("--images", type=int, default=d.images, help=f"debug images (default {d.images})")
+    p.add_argument("--calib", type=int, default=d.calibration)
+    p.add_argument("--out", default=d.out, help="folder for the report (default: beside WEIGHTS)")
+    a = p.parse_args(argv)
+    settings = ReportSettings(a.variant, a.weights, a.data, a.size, a.classes, a.images, a.calib, a.out)
+    try:
+        paths = run(settings)
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {', '.join(map(str, paths))}")
+    print(paths[0].read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
