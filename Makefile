@@ -104,8 +104,8 @@ quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLA
 	$(PY) -m quantize.report --variant $(VARIANT) --weights $(WEIGHTS) --data $(DATA) $(if $(OUT_GIVEN),--out $(OUT)) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
 
-demo-data: $(STAMP)  ## a generated, seeded image-classification set in OUT=data/demo (train/ and val/)
-	$(PY) -m train.demo_data --out $(if $(OUT_GIVEN),$(OUT),data/demo)
+demo-data: $(STAMP)  ## a generated, seeded image-classification set in OUT=data/demo (train/ and val/) [SET=fine: 18 classes]
+	$(PY) -m train.demo_data --out $(if $(OUT_GIVEN),$(OUT),data/demo$(if $(SET),_$(SET))) $(if $(SET),--set $(SET))
 
 models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
 	$(PY) -m models table

@@ -41,7 +41,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-CLASSES: tuple[str, ...] = ("disc", "square", "triangle", "star", "ring", "cross", "stripes", "checker")
+SHAPES = ("disc", "square", "triangle", "star", "ring", "cross")
+FILLS = ("solid", "striped", "dotted")
+CLASSES: tuple[str, ...] = (*SHAPES, "stripes", "checker")
+# The harder set: a class is a shape *and* its fill, so fine texture inside the silhouette
+# separates classes (what int8 blurs first).
+FINE_CLASSES: tuple[str, ...] = tuple(f"{shape}_{fill}" for shape in SHAPES for fill in FILLS)
+SETS = {"shapes": CLASSES, "fine": FINE_CLASSES}
 SPLITS = ("train", "val")
 META_FILE = "demo.json"
 FORMAT_VERSION = 2  # bump when the images change, so an older set is not taken for a current one
@@ -155,7 +161,8 @@ def _shape_mask(rng: np.random.Generator, name: str, side: int) -> np.ndarray:
 # --- one image ---------------------------------------------------------------------------------
 
 def _render(name: str, size: int, rng: np.random.Generator) -> np.ndarray:
-    """One (size, size, 3) uint8 image of class `name`."""
+    """One (size, size, 3) uint8 image of class `name` (a shape, a texture, or shape_fill)."""
+    name, _, fill_name = name.partition("_")
     side = size * SUPERSAMPLE
     base = _colour(rng)
     canvas = _background(rng, base, side)
@@ -169,7 +176,8 @@ def _render(name: str, size: int, rng: np.random.Generator) -> np.ndarray:
     else:
         # The second fill colour also contrasts with the background, so fill never breaks the silhouette.
         fill = np.broadcast_to(fg, (side, side, 3))
-        kind = rng.integers(3)  # solid, stripes, dots
+        kind = rng.integers(3)  # solid, stripes, dots: random, or the class's own in the fine set
+        kind = FILLS.index(fill_name) if fill_name else kind
         if kind:
             fg2 = _colour(rng, (base, fg), (MIN_CONTRAST, 60.0))
             pattern = (_stripes if kind == 1 else _dots)(rng, side, rng.uniform(0.08, 0.14) * side)
@@ -183,14 +191,17 @@ def _render(name: str, size: int, rng: np.random.Generator) -> np.ndarray:
 
 def render(name: str, size: int, seed: int, split: str, index: int) -> np.ndarray:
     """The image `generate` writes as OUT/<split>/<name>/<name>_<index>.png."""
-    rng = np.random.default_rng([seed, SPLITS.index(split), CLASSES.index(name), index])
+    classes = FINE_CLASSES if name in FINE_CLASSES else CLASSES
+    rng = np.random.default_rng([seed, SPLITS.index(split), classes.index(name), index])
     return _render(name, size, rng)
 
 
 # --- the data set on disk ----------------------------------------------------------------------
 
-def _parameters(train_per_class: int, val_per_class: int, size: int, seed: int) -> dict:
-    return {"format": FORMAT_VERSION, "classes": list(CLASSES), "train_per_class": train_per_class,
+def _parameters(train_per_class: int, val_per_class: int, size: int, seed: int, kind: str = "shapes") -> dict:
+    if kind not in SETS:
+        raise ValueError(f"unknown demo set {kind!r}; valid: {', '.join(SETS)}")
+    return {"format": FORMAT_VERSION, "classes": list(SETS[kind]), "train_per_class": train_per_class,
             "val_per_class": val_per_class, "size": size, "seed": seed}
 
 
@@ -204,8 +215,8 @@ def _check(train_per_class: int, val_per_class: int, size: int, seed: int) -> No
 
 
 def _summary(out: Path, params: dict, generated: bool) -> dict:
-    n = len(CLASSES)
-    return {"classes": list(CLASSES), "counts": {"train": params["train_per_class"] * n,
+    n = len(params["classes"])
+    return {"classes": params["classes"], "counts": {"train": params["train_per_class"] * n,
                                                  "val": params["val_per_class"] * n},
             "train_per_class": params["train_per_class"], "val_per_class": params["val_per_class"],
             "size": params["size"], "seed": params["seed"], "out": str(out), "generated": generated}
@@ -213,7 +224,7 @@ def _summary(out: Path, params: dict, generated: bool) -> dict:
 
 def _is_complete(out: Path, params: dict) -> bool:
     for split in SPLITS:
-        for name in CLASSES:
+        for name in params["classes"]:
             if len(list((out / split / name).glob("*.png"))) != params[f"{split}_per_class"]:
                 return False
     return True
@@ -257,7 +268,7 @@ def _alive(pid: int) -> bool:
 
 def _write_all(tmp: Path, params: dict) -> None:
     for split in SPLITS:
-        for name in CLASSES:
+        for name in params["classes"]:
             folder = tmp / split / name
             folder.mkdir(parents=True)
             for i in range(params[f"{split}_per_class"]):
@@ -278,14 +289,14 @@ def _install(tmp: Path, out: Path) -> None:
 
 
 def generate(out: str | Path, train_per_class: int = 400, val_per_class: int = 50, size: int = 96,
-             seed: int = 0) -> dict:
+             seed: int = 0, kind: str = "shapes") -> dict:
     """Write the demo set to OUT (or find it already there); returns a summary.
 
     Raises ValueError for bad parameters or when OUT holds something other than a demo set.
     """
     _check(train_per_class, val_per_class, size, seed)
     out = Path(os.path.abspath(out))  # a name for the sibling temp folder, also for "." or "a/.."
-    params = _parameters(train_per_class, val_per_class, size, seed)
+    params = _parameters(train_per_class, val_per_class, size, seed, kind)
     state = _existing(out, params)
     if state == "same":
         print(f"{out} already holds this demo set ({size}px, seed {seed}); nothing to do")
@@ -311,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
                     "colours, backgrounds and noise) as PNG files in class folders: "
                     "OUT/train/<class>/*.png and OUT/val/<class>/*.png. Deterministic for a given seed; "
                     "running it again with the same parameters does nothing.",
-        epilog=f"classes: {', '.join(CLASSES)}. "
+        epilog=f"classes: {', '.join(CLASSES)}; --set fine: {len(FINE_CLASSES)} classes, each shape solid, "
+               "striped or dotted. "
                "Example: python -m train.demo_data --out data/demo --size 64 --train-per-class 100")
     parser.add_argument("--out", default="data/demo",
                         help="a new folder, or a previous demo set to reuse/replace (default: %(default)s)")
@@ -319,16 +331,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val-per-class", type=int, default=50, help="default: %(default)s")
     parser.add_argument("--size", type=int, default=96, help="image side in pixels (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="default: %(default)s")
+    parser.add_argument("--set", default="shapes", choices=tuple(SETS),
+                        help="shapes (8 classes) or fine (18: shape x fill, harder) (default: %(default)s)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        summary = generate(args.out, args.train_per_class, args.val_per_class, args.size, args.seed)
+        summary = generate(args.out, args.train_per_class, args.val_per_class, args.size, args.seed, args.set)
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if summary["generated"]:
         counts = summary["counts"]
-        print(f"wrote {counts['train']} train + {counts['val']} val images ({len(CLASSES)} classes, "
+        print(f"wrote {counts['train']} train + {counts['val']} val images ({len(summary['classes'])} classes, "
               f"{args.size}px) to {summary['out']} in {time.perf_counter() - start:.1f} s")
     return 0
 

@@ -170,3 +170,18 @@ def test_help_teaches(capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert "--out" in text and "train/<class>" in text and all(name in text for name in CLASSES)
+
+
+def test_the_fine_set_makes_each_shape_fill_pair_a_class(tmp_path):
+    from train.demo_data import FINE_CLASSES, render
+
+    summary = generate(tmp_path / "fine", train_per_class=2, val_per_class=1, size=32, seed=0, kind="fine")
+    assert summary["classes"] == list(FINE_CLASSES) and len(FINE_CLASSES) == 18
+    assert sorted(p.name for p in (tmp_path / "fine" / "train").iterdir()) == sorted(FINE_CLASSES)
+    # Same shape, other fill: other pixels inside the silhouette.
+    assert not np.array_equal(render("disc_solid", 32, 0, "train", 0), render("disc_striped", 32, 0, "train", 0))
+
+
+def test_an_unknown_set_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown demo set 'nonesuch'"):
+        generate(tmp_path / "x", 1, 1, 32, 0, kind="nonesuch")
