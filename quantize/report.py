@@ -35,6 +35,7 @@ class ReportSettings:
     classes: int | None = None
     images: int = 64  # debug images (each runs the float and the quantized op of every layer)
     calibration: int = 100
+    float_counts: tuple[int, ...] = (0, 5, 10, 20)  # mixed-precision files: N worst ops in float
     out: str = ""  # default: the folder of WEIGHTS
     seed: int = 0
 
@@ -48,20 +49,25 @@ def keras_layer(tensor_name: str, model_name: str) -> str:
     return parts[0]
 
 
-def layer_errors(model, calibration: np.ndarray, debug_images: np.ndarray) -> list[dict]:
-    """One row per quantized op, worst first."""
+def debugger_for(model, calibration: np.ndarray, debug_images: np.ndarray):
+    """A QuantizationDebugger that has calibrated `model` and run the debug images."""
     from convert.recipes import debug_converter
 
-    converter = debug_converter(model, calibration)
     debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=lambda: ([image[None].astype(np.float32)] for image in debug_images))
+        converter=debug_converter(model, calibration),
+        debug_dataset=lambda: ([image[None].astype(np.float32)] for image in debug_images))
     debugger.run()
+    return debugger
+
+
+def layer_errors(debugger, model_name: str) -> list[dict]:
+    """One row per quantized op, worst first."""
     dump = io.StringIO()
     debugger.layer_statistics_dump(dump)
     rows = []
     for row in csv.DictReader(io.StringIO(dump.getvalue())):
         scale = float(row["scale"])
-        rows.append({"layer": keras_layer(row["tensor_name"], model.name), "op": row["op_name"],
+        rows.append({"layer": keras_layer(row["tensor_name"], model_name), "op": row["op_name"],
                      "rmse_over_scale": math.sqrt(float(row["mean_squared_error"])) / scale if scale else math.inf,
                      "max_abs_error": float(row["max_abs_error"]), "mean_error": float(row["mean_error"]),
                      "scale": scale, "tensor": row["tensor_name"]})
@@ -69,6 +75,49 @@ def layer_errors(model, calibration: np.ndarray, debug_images: np.ndarray) -> li
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
     return rows
+
+
+def mixed_precision_files(debugger, rows: list[dict], float_counts: tuple[int, ...]) -> dict[int, bytes]:
+    """For each N: the int8 file with the N worst ops kept in float (the debugger's deny-list;
+    the converter puts QUANTIZE/DEQUANTIZE around them). Float I/O, as the debugger converts."""
+    files = {}
+    for count in float_counts:
+        debugger.options = tf.lite.experimental.QuantizationDebugOptions(
+            denylisted_nodes=[row["tensor"] for row in rows[:count]])
+        files[count] = debugger.get_nondebug_quantized_model()
+    return files
+
+
+def fix_rows(files: dict[int, bytes], score, out: Path, name: str) -> list[dict]:
+    """Size, held-out accuracy (`score(tflite) -> dict`) and 1-thread latency of each file."""
+    from bench.sweep import measure
+    from bench.timing import RunSettings
+    from convert.artifacts import atomic_write
+
+    table = []
+    for count, tflite in files.items():
+        path = out / f"{name}_{count}_float.tflite"
+        atomic_write(path, tflite)
+        accuracy = score(tflite) or {}
+        record = measure(str(path), "cpu", 1, RunSettings(num_runs=30, warmup_runs=5))
+        table.append({"float_ops_kept": count, "file": path.name, "size_mb": round(len(tflite) / 1e6, 3),
+                      "top1": accuracy.get("tflite_top1"), "float_model_top1": accuracy.get("keras_top1"),
+                      "agreement": accuracy.get("top1_agreement"),
+                      "ms_1_thread": round(record.latency.p50_ms, 3) if record.ok else None})
+    return table
+
+
+def fixes_markdown(table: list[dict]) -> str:
+    def pct(value):
+        return "-" if value is None else f"{value:.2%}"
+
+    lines = ["", "## Worst ops kept in float (mixed precision, float I/O)", "",
+             f"Float model top-1: {pct(table[0]['float_model_top1'])}.", "",
+             "| ops kept in float | top-1 | agreement with float | size (MB) | 1 thread (ms, p50) |",
+             "|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['float_ops_kept']} | {pct(r['top1'])} | {pct(r['agreement'])} | {r['size_mb']:.2f} | "
+              f"{r['ms_1_thread'] if r['ms_1_thread'] is not None else '-'} |" for r in table]
+    return "\n".join(lines) + "\n"
 
 
 def markdown(rows: list[dict], title: str, top: int = 20) -> str:
@@ -106,18 +155,17 @@ def plot(path: Path, rows: list[dict], title: str, top: int = 30) -> None:
     save_figure(figure, path)
 
 
-def write(rows: list[dict], out: Path, name: str, title: str) -> list[Path]:
+def write(rows: list[dict], out: Path, name: str, title: str, fixes: list[dict]) -> list[Path]:
     from convert.artifacts import atomic_write
 
-    out.mkdir(parents=True, exist_ok=True)
     text = io.StringIO()
     writer = csv.DictWriter(text, COLUMNS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     paths = [out / f"{name}.{ext}" for ext in ("md", "csv", "json", "png")]
-    atomic_write(paths[0], markdown(rows, title))
+    atomic_write(paths[0], markdown(rows, title) + (fixes_markdown(fixes) if fixes else ""))
     atomic_write(paths[1], text.getvalue())
-    atomic_write(paths[2], json.dumps({"title": title, "layers": rows}, indent=1))
+    atomic_write(paths[2], json.dumps({"title": title, "layers": rows, "mixed_precision": fixes}, indent=1))
     plot(paths[3], rows, title)
     return paths
 
@@ -137,10 +185,25 @@ def run(s: ReportSettings) -> list[Path]:
         raise ValueError("CLASSES is required when DATA has no class folders")
     model = models.build(s.variant, weights=s.weights, input_size=size, num_classes=classes, dropout=0.0,
                          drop_path=0.0, classifier_activation="softmax")
-    rows = layer_errors(model, images.calibration, images.validation)
+    debugger = debugger_for(model, images.calibration, images.validation)
+    rows = layer_errors(debugger, model.name)
     out = Path(s.out) if s.out else Path(s.weights).parent
+    out.mkdir(parents=True, exist_ok=True)
+    fixes = []
+    if s.float_counts:
+        files = mixed_precision_files(debugger, rows, s.float_counts)
+        fixes = fix_rows(files, lambda tflite: _labelled(s, model, tflite, images.class_names, size), out,
+                         f"{s.variant}_int8")
     title = f"{s.variant} int8 per-layer error ({len(images.validation)} images from {s.data})"
-    return write(rows, out, f"{s.variant}_quant_report", title)
+    return write(rows, out, f"{s.variant}_quant_report", title, fixes)
+
+
+def _labelled(s: ReportSettings, model, tflite: bytes, labels: list[str], size: int) -> dict | None:
+    """Held-out top-1 of the file and of the float model (the split make train holds out)."""
+    from convert.pipeline import Job, labelled_accuracy
+
+    job = Job(s.variant, "int8", size, len(labels), weights=s.weights, data=s.data, seed=s.seed)
+    return labelled_accuracy(job, model, tflite, labels, size)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,8 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--images", type=int, default=d.images, help=f"debug images (default {d.images})")
     p.add_argument("--calib", type=int, default=d.calibration)
     p.add_argument("--out", default=d.out, help="folder for the report (default: beside WEIGHTS)")
+    p.add_argument("--float", default=",".join(map(str, d.float_counts)),
+                   help="mixed-precision files with the N worst ops in float, scored and timed "
+                        "(default 0,5,10,20; empty: none)")
     a = p.parse_args(argv)
-    settings = ReportSettings(a.variant, a.weights, a.data, a.size, a.classes, a.images, a.calib, a.out)
+    counts = tuple(int(n) for n in a.float.split(",") if n.strip())
+    settings = ReportSettings(a.variant, a.weights, a.data, a.size, a.classes, a.images, a.calib, counts, a.out)
     try:
         paths = run(settings)
     except (ValueError, OSError, RuntimeError) as error:
