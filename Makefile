@@ -5,6 +5,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Stages run through a filter that drops TensorFlow's start-up lines (CUDA not found, oneDNN
+# notices: printed before any log setting applies); VERBOSE=1 shows everything.
+RUN = $(if $(VERBOSE),$(PY),$(PY) tools/quiet_stderr.py)
 
 VARIANT ?= ghost_s
 PRECISION ?= int8
@@ -61,15 +64,15 @@ test-slow: $(STAMP)  ## full-size models and resolutions
 	$(PY) -m pytest -m slow
 
 tflite: $(STAMP)  ## VARIANT=ghost_s PRECISION=int8 [SIZE= CLASSES= WEIGHTS= DATA= CALIB= OUT=]
-	$(PY) -m convert $(CONVERT_ARGS)
+	$(RUN) -m convert $(CONVERT_ARGS)
 
 VARIANTS ?= b0,s,ghost_b0,ghost_s
 PRECISIONS ?= fp32,fp16,dynamic,int8,int16x8
 conversion-figures: $(STAMP)  ## wall time, peak memory, size of each VARIANTS x PRECISIONS conversion into OUT
-	$(PY) -m bench.conversion --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(OUT)
+	$(RUN) -m bench.conversion --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(OUT)
 
 bench: $(STAMP)  ## size/latency/memory of MODELS (default artifacts/*/*.tflite) across BACKENDS [OUT=bench-results]
-	$(PY) -m bench $(MODELS) --backends $(BACKENDS) --num_threads $(THREADS) --num_runs $(RUNS) --warmup_runs $(WARMUP) \
+	$(RUN) -m bench $(MODELS) --backends $(BACKENDS) --num_threads $(THREADS) --num_runs $(RUNS) --warmup_runs $(WARMUP) \
 		--out $(if $(OUT_GIVEN),$(OUT),bench-results)
 
 bench-legacy-env: $(LEGACY_VENV)/.installed  ## tflite-runtime 2.14 (numpy<2) for the `legacy` backend
@@ -84,36 +87,36 @@ bench-gpu-sw:  ## software Vulkan (lavapipe) so the gpu backend runs without a G
 
 train: $(STAMP)  ## VARIANT=ghost_b0 DATA=folder [SIZE= EPOCHS= BATCH= WEIGHTS=imagenet|x.keras RECIPE= STAGES= OUT=runs/NAME]
 	@test -n "$(DATA)" || { echo "error: DATA is required: make train VARIANT=ghost_b0 DATA=folder (make demo-data makes one)" >&2; exit 2; }
-	$(PY) -m train $(TRAIN_ARGS)
+	$(RUN) -m train $(TRAIN_ARGS)
 
 evaluate: $(STAMP)  ## MODEL=file.keras|.tflite DATA=folder [OUT=dir] [REFERENCE=other model]
 	@test -n "$(MODEL)" -a -n "$(DATA)" || { echo "error: make evaluate MODEL=file.keras|file.tflite DATA=folder" >&2; exit 2; }
-	$(PY) -m train.evaluate --model $(MODEL) --data $(DATA) $(if $(OUT_GIVEN),--out $(OUT)) \
+	$(RUN) -m train.evaluate --model $(MODEL) --data $(DATA) $(if $(OUT_GIVEN),--out $(OUT)) \
 		$(if $(REFERENCE),--reference $(REFERENCE))
 
 ABLATION_VARIANTS ?= s,s_all_mbconv,s_all_fused,s_half_depth,s_two_stages_dropped
 ablation: $(STAMP)  ## DATA=folder [VARIANTS=s,s_all_mbconv,...] [GHOST=1] [SIZE=128] [EPOCHS=] [OUT=runs/ablation]
 	@test -n "$(DATA)" || { echo "error: DATA is required: make ablation DATA=folder (make demo-data makes one)" >&2; exit 2; }
-	$(PY) -m train.ablation --data $(DATA) --variants $(if $(filter command line,$(origin VARIANTS)),$(VARIANTS),$(ABLATION_VARIANTS)) \
+	$(RUN) -m train.ablation --data $(DATA) --variants $(if $(filter command line,$(origin VARIANTS)),$(VARIANTS),$(ABLATION_VARIANTS)) \
 		--out $(if $(OUT_GIVEN),$(OUT),runs/ablation) $(if $(GHOST),--ghost) $(if $(SIZE),--size $(SIZE)) \
 		$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(RECIPE),--recipe $(RECIPE))
 
 qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 OUT=artifacts]: OUT/VARIANT/VARIANT_int8_qat.tflite
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make qat WEIGHTS=trained.keras DATA=folder VARIANT=... (make train writes runs/VARIANT/model.keras)" >&2; exit 2; }
-	$(PY) -m quantize.finetune --variant $(VARIANT) --weights $(WEIGHTS) --data $(DATA) --out $(OUT) \
+	$(RUN) -m quantize.finetune --variant $(VARIANT) --weights $(WEIGHTS) --data $(DATA) --out $(OUT) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) \
 		$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
 
 quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= OUT=beside WEIGHTS]: per-layer int8 error, ranked
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make quant-report WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }
-	$(PY) -m quantize.report --variant $(VARIANT) --weights $(WEIGHTS) --data $(DATA) $(if $(OUT_GIVEN),--out $(OUT)) \
+	$(RUN) -m quantize.report --variant $(VARIANT) --weights $(WEIGHTS) --data $(DATA) $(if $(OUT_GIVEN),--out $(OUT)) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
 
 demo-data: $(STAMP)  ## a generated, seeded image-classification set in OUT=data/demo (train/ and val/) [SET=fine: 18 classes]
-	$(PY) -m train.demo_data --out $(if $(OUT_GIVEN),$(OUT),data/demo$(if $(SET),_$(SET))) $(if $(SET),--set $(SET))
+	$(RUN) -m train.demo_data --out $(if $(OUT_GIVEN),$(OUT),data/demo$(if $(SET),_$(SET))) $(if $(SET),--set $(SET))
 
 models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
-	$(PY) -m models table
+	$(RUN) -m models table
 
 clean:
 	rm -rf $(VENV) .pytest_cache
