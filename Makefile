@@ -38,7 +38,8 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(DATA) --out $(if $(OUT_GIVEN),$(OUT),
 	$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) \
 	$(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(RECIPE),--recipe $(RECIPE)) $(if $(STAGES),--stages $(STAGES)) \
 	$(if $(PROGRESSION),--progression $(PROGRESSION)) $(if $(FREEZE),--freeze-epochs $(FREEZE)) \
-	$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
+	$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) $(if $(ACTIVATION),--activation $(ACTIVATION)) \
+	$(if $(filter 0,$(SE)),--no-se)
 
 .PHONY: help setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
 	train evaluate demo-data ablation qat quant-report
@@ -85,7 +86,7 @@ $(LEGACY_VENV)/.installed: bench/requirements-legacy.txt
 bench-gpu-sw:  ## software Vulkan (lavapipe) so the gpu backend runs without a GPU (needs root)
 	bench/setup_gpu_sw.sh
 
-train: $(STAMP)  ## VARIANT=ghost_b0 DATA=folder [SIZE= EPOCHS= BATCH= WEIGHTS=imagenet|x.keras RECIPE= STAGES= OUT=runs/NAME]
+train: $(STAMP)  ## VARIANT=ghost_b0 DATA=folder [SIZE= EPOCHS= BATCH= WEIGHTS=imagenet|x.keras RECIPE= STAGES= ACTIVATION= SE=0 OUT=runs/NAME]
 	@test -n "$(DATA)" || { echo "error: DATA is required: make train VARIANT=ghost_b0 DATA=folder (make demo-data makes one)" >&2; exit 2; }
 	$(RUN) -m train $(TRAIN_ARGS)
 

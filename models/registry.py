@@ -42,11 +42,19 @@ def build(variant: str | Variant, weights: str | None = None, **options) -> kera
     include_preprocessing=True.
     weights: None (random), "imagenet" (ported from keras.applications; needs the internet
     or keras' cache), or the path of a .keras / .h5 file saved from the same architecture.
+    A .keras file also gives the edge switches (activation, se) it was trained with, unless
+    they are passed; passed and different, they are refused.
     """
     table = get_variant(variant) if isinstance(variant, str) else variant
+    source = None
+    if weights is not None and str(weights).endswith(".keras"):
+        from .weights import load_saved, saved_switches
+
+        source = load_saved(str(weights))
+        options = {**saved_switches(source), **options}  # trained with relu6: built with relu6
     model = build_variant(table, **options)
     if weights is not None:
         from .weights import load_weights  # keeps keras.applications out of plain builds
 
-        load_weights(model, table.name, weights)
+        load_weights(model, table.name, weights, source)
     return model

@@ -90,17 +90,50 @@ def port_keras_applications(model: keras.Model, variant: str, weights: str | Non
     return transfer_weights(source, model, reference_to_ours, may_stay=("predictions",))
 
 
-def load_weights(model: keras.Model, variant: str, weights: str) -> None:
-    """weights: "imagenet" or the path of a .keras (whole model) or .h5 (weights) file."""
+def _require_file(path: str) -> None:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"weights file {path!r} does not exist; give a .keras or .h5 "
+                                "file saved from this architecture, or 'imagenet'")
+
+
+def load_saved(path: str) -> keras.Model:
+    _require_file(path)
+    return keras.models.load_model(path, compile=False)
+
+
+def saved_switches(model: keras.Model) -> dict:
+    """The edge switches a model was built with, read from its layers: activation (the stem's)
+    and se. Activations have no weights, so a file alone cannot refuse the wrong one."""
+    stem = next((layer for layer in model.layers if layer.name == "stem_activation"), None)
+    switches = {"se": any(layer.name.endswith("_se_excite") for layer in model.layers)}
+    if isinstance(stem, keras.layers.ReLU):
+        switches["activation"] = "relu6"
+    elif stem is not None:
+        name = getattr(stem.activation, "__name__", "")
+        switches["activation"] = {"swish": "silu", "silu": "silu"}.get(name, name)
+    return switches
+
+
+def check_switches(source: keras.Model, model: keras.Model, path: str) -> None:
+    saved, built = saved_switches(source), saved_switches(model)
+    for name, value in saved.items():
+        if name in built and built[name] != value:
+            raise ValueError(f"weights file {path!r} was trained with {name}={value!r}, this build has "
+                             f"{name}={built[name]!r}: build with {name}={value!r} (or leave it unset)")
+
+
+def load_weights(model: keras.Model, variant: str, weights: str, source: keras.Model | None = None) -> None:
+    """weights: "imagenet" or the path of a .keras (whole model; `source` if already loaded)
+    or .h5 (weights) file."""
     if weights == "imagenet":
         port_keras_applications(model, variant, "imagenet")
         return
-    if not os.path.isfile(weights):
-        raise FileNotFoundError(f"weights file {weights!r} does not exist; give a .keras or .h5 "
-                                "file saved from this architecture, or 'imagenet'")
+    _require_file(weights)
     if weights.endswith(".keras"):
+        source = source or load_saved(weights)
+        check_switches(source, model, weights)
         headless = () if _has_head(model) else ("predictions",)  # a backbone from a classifier
-        transfer_weights(keras.models.load_model(weights, compile=False), model, leave_out=headless)
+        transfer_weights(source, model, leave_out=headless)
         return
     try:
         model.load_weights(weights)

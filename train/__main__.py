@@ -72,6 +72,9 @@ def parse(argv: list[str] | None) -> Settings:
                    help="smallest random crop as a fraction of the image area (default 0.8; ImageNet recipes use 0.08)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--mixed-precision", default=d.mixed_precision, help="auto (on with a GPU) | on | off")
+    p.add_argument("--activation", default=d.activation,
+                   help="silu (default) | relu6 | hard_swish: the edge switch; make tflite/qat take it from the .keras")
+    p.add_argument("--no-se", action="store_true", help="build without squeeze-excite (the other edge switch)")
     a = p.parse_args(argv)
     return Settings(variant=a.variant, data=a.data, out=a.out, size=a.size, epochs=a.epochs, batch=a.batch,
                     weights=a.weights, recipe=a.recipe, progression=a.progression,
@@ -79,7 +82,7 @@ def parse(argv: list[str] | None) -> Settings:
                     size_range=a.size_range, randaug=a.randaug, mixup=a.mixup, dropout=a.dropout,
                     drop_path=a.drop_path, learning_rate=a.lr, ema=a.ema, freeze_epochs=a.freeze_epochs,
                     classes=a.classes, val_fraction=a.val_fraction, crop_area=a.crop_area, seed=a.seed,
-                    mixed_precision=a.mixed_precision)
+                    mixed_precision=a.mixed_precision, activation=a.activation, se=not a.no_se)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ import tf_keras as keras
 
 import models
 from convert.artifacts import ensure_writable
-from models.weights import transfer_weights
+from models.weights import check_switches, transfer_weights
 
 from . import outputs, progressive, recipes
 from .data import Pipeline, images_per_second, should_cache
@@ -58,14 +58,19 @@ class Settings:
     crop_area: float = 0.8  # smallest random-resized crop (fraction of the image area)
     seed: int = 0
     mixed_precision: str = "auto"  # auto (on with a GPU) | on | off
+    activation: str = "silu"  # edge switches (models.build): silu | hard_swish | relu6
+    se: bool = True
 
     @property
     def out_path(self) -> Path:
         return Path(self.out or f"runs/{self.variant}")
 
     def fingerprint(self) -> dict:
-        """What must be equal for a rerun to resume this run (OUT itself excluded)."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "out"}
+        """What must be equal for a rerun to resume this run (OUT itself excluded; the edge
+        switches only when set, so runs from before they existed still resume)."""
+        defaults = Settings()
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if k != "out" and not (k in ("activation", "se") and v == getattr(defaults, k))}
 
 
 @dataclass
@@ -121,7 +126,7 @@ def preflight(s: Settings) -> tuple[models.Variant, int]:
     """Checks that need no data; raises a one-line ValueError/FileNotFoundError."""
     variant = models.get_variant(s.variant)
     size = s.size or variant.resolution
-    models.check_settings(variant, size, s.classes or 2)
+    models.check_settings(variant, size, s.classes or 2, activation=s.activation)
     if s.epochs < 1:
         raise ValueError(f"EPOCHS must be at least 1, got {s.epochs}")
     if not 0 < s.crop_area <= 1:
@@ -189,7 +194,7 @@ def build_network(plan: Plan, size: int, dropout: float, training: bool) -> kera
     keras.mixed_precision.set_global_policy("mixed_float16" if training and plan.mixed else "float32")
     try:
         model = models.build(s.variant, input_size=size, num_classes=len(plan.splits.class_names),
-                             dropout=dropout, drop_path=plan.recipe.drop_path,
+                             dropout=dropout, drop_path=plan.recipe.drop_path, activation=s.activation, se=s.se,
                              classifier_activation=None if training else "softmax")
     finally:
         keras.mixed_precision.set_global_policy("float32")
@@ -222,6 +227,7 @@ def initial_weights(plan: Plan, model: keras.Model) -> None:
         port_keras_applications(model, models.get_variant(s.variant).name.removeprefix("ghost_"))
         return
     source = keras.models.load_model(s.weights, compile=False)
+    check_switches(source, model, s.weights)
     head = next((layer for layer in source.layers if layer.name == "predictions"), None)
     other_classes = head is not None and head.units != len(plan.splits.class_names)
     transfer_weights(source, model, may_stay=("predictions",), leave_out=("predictions",) if other_classes else ())

@@ -85,3 +85,13 @@ def test_a_few_training_steps_lower_the_loss_and_reach_every_block(name):
     for _ in range(8):
         last, _ = step()
     assert last < 0.7 * first
+
+
+def test_a_keras_file_brings_its_edge_switches_and_refuses_others(tmp_path, tiny_variant):
+    path = tmp_path / "relu6_no_se.keras"
+    models.build("ghost_tiny", input_size=32, num_classes=4, activation="relu6", se=False).save(path)
+    model = models.build("ghost_tiny", weights=str(path), input_size=32, num_classes=4)
+    assert isinstance(model.get_layer("stem_activation"), keras.layers.ReLU)
+    assert not any(layer.name.endswith("_se_excite") for layer in model.layers)
+    with pytest.raises(ValueError, match="trained with activation='relu6'"):
+        models.build("ghost_tiny", weights=str(path), input_size=32, num_classes=4, activation="silu", se=False)

@@ -102,6 +102,7 @@ def test_a_second_run_into_the_same_out_is_refused(tmp_path, small_demo, capsys,
     (["--classes", "5"], "CLASSES=5 but DATA has 8 class folders"),
     (["--weights", "missing.keras"], "does not exist"),
     (["--variant", "nonesuch"], "unknown variant"),
+    (["--activation", "gelu"], "unknown activation 'gelu'"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, small_demo, capsys, args, message, tiny_variant):
     out = tmp_path / "out"
@@ -156,3 +157,11 @@ def test_mirrored_strategy_over_two_devices_trains_like_one(tmp_path, small_demo
         # (x n/(n-1), up to 16/15 here: batch 16 at 1x1); synchronised batch norm takes the biased one.
         rtol = 0.07 if "moving_variance" in name else 1e-3
         assert np.allclose(two[name], value, rtol=rtol, atol=1e-4), name
+
+
+def test_edge_switches_train_into_the_model_file(tmp_path, small_demo, tiny_variant):
+    out = tmp_path / "relu6"
+    assert train_cli(out, small_demo, "--activation", "relu6", "--no-se", "--epochs", "1", "--stages", "1") == 0
+    model = models.build("ghost_tiny", weights=str(out / "model.keras"), input_size=48, num_classes=8)
+    assert isinstance(model.get_layer("stem_activation"), tf.keras.layers.ReLU)
+    assert not any(layer.name.endswith("_se_excite") for layer in model.layers)
