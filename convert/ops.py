@@ -20,6 +20,16 @@ def operators(tflite: bytes) -> list[dict]:
              "inputs": types(op.inputs), "outputs": types(op.outputs)} for op in graph.operators]
 
 
+def op_versions(tflite: bytes) -> dict[str, int]:
+    """Each builtin op of the file with the version it needs (what decides the oldest runtime)."""
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite))
+    versions: dict[str, int] = {}
+    for index, code in enumerate(model.operatorCodes):
+        name = flatbuffer_utils.opcode_to_name(model, index)
+        versions[name] = max(versions.get(name, 0), code.version)
+    return dict(sorted(versions.items()))
+
+
 def op_summary(ops: list[dict]) -> dict[str, int]:
     return dict(Counter(op["op"] for op in ops).most_common())
 

@@ -19,9 +19,11 @@ from typing import BinaryIO
 
 NOISE = re.compile(rb"^(WARNING: All log messages before absl::InitializeLog"
                    rb"|[IWE]0000 \S+ +\d+ (port|cudart_stub|cpu_feature_guard|cuda_platform|cuda_executor)\.cc:"
-                   rb"|To enable the following instructions: .* rebuild TensorFlow)")
+                   rb"|To enable the following instructions: .* rebuild TensorFlow"
+                   rb"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.$)")
 # A partial line that may still become noise is held back until its newline.
-PREFIXES = (b"WARNING: All log messages", b"I0000 ", b"W0000 ", b"E0000 ", b"To enable the following")
+PREFIXES = (b"WARNING: All log messages", b"I0000 ", b"W0000 ", b"E0000 ", b"To enable the following",
+            b"INFO: Created TensorFlow Lite")
 
 
 def _may_be_noise(partial: bytes) -> bool:

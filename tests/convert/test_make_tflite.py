@@ -226,3 +226,22 @@ def test_gpu_check_runs_the_file_on_the_gpu_accelerator_where_vulkan_exists(int8
     else:
         assert result["status"] == "ran", result
         assert result["fully_accelerated"] is True and "GPU" in result["device"]
+
+
+def test_inspect_prints_the_card_of_a_file_and_refuses_what_is_not_one(int8_run, capsys, tmp_path):
+    from convert.inspect import main as inspect_main
+
+    folder, tflite, manifest = int8_run
+    assert inspect_main([str(folder / "ghost_tiny_int8.tflite"), "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    entry = manifest["artifacts"]["ghost_tiny_int8.tflite"]
+    assert card["sha256"] == entry["sha256"] and card["inputs"] == entry["inputs"]
+    assert card["ops"]["CONV_2D"]["count"] == entry["ops"]["CONV_2D"] and card["ops"]["CONV_2D"]["version"] >= 1
+    assert card["metadata"]["name"].startswith("EfficientNetV2 ghost_tiny") and card["float_ops"] == 0
+    assert inspect_main([str(folder / "ghost_tiny_int8.tflite")]) == 0
+    assert "| CONV_2D |" in capsys.readouterr().out
+    (tmp_path / "not.tflite").write_bytes(b"nope")
+    for bad in (tmp_path / "missing.tflite", tmp_path / "not.tflite"):
+        assert inspect_main([str(bad)]) == 2
+        error = capsys.readouterr().err.strip()
+        assert error.startswith("error: ") and "\n" not in error
