@@ -42,7 +42,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(DATA) --out $(if $(OUT_GIVEN),$(OUT),
 	$(if $(filter 0,$(SE)),--no-se)
 
 .PHONY: help setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
-	train evaluate demo-data ablation qat quant-report
+	train evaluate demo-data ablation qat quant-report ship
 .DEFAULT_GOAL := help
 
 help:  ## this list (a bare `make` prints it too)
@@ -71,6 +71,10 @@ VARIANTS ?= b0,s,ghost_b0,ghost_s
 PRECISIONS ?= fp32,fp16,dynamic,int8,int16x8
 conversion-figures: $(STAMP)  ## wall time, peak memory, size of each VARIANTS x PRECISIONS conversion into OUT
 	$(RUN) -m bench.conversion --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(OUT)
+
+ship: $(STAMP)  ## VARIANT= [PRECISION=int8 ARTIFACTS=artifacts OUT=dist]: the .tflite, labels, manifest, MODEL_CARD.md, Kotlin for an app
+	$(RUN) -m convert.ship $(VARIANT) --precision $(PRECISION) --artifacts $(or $(ARTIFACTS),artifacts) \
+		--out $(if $(OUT_GIVEN),$(OUT),dist)
 
 bench: $(STAMP)  ## size/latency/memory of MODELS (default artifacts/*/*.tflite) across BACKENDS [OUT=bench-results]
 	$(RUN) -m bench $(MODELS) --backends $(BACKENDS) --num_threads $(THREADS) --num_runs $(RUNS) --warmup_runs $(WARMUP) \

@@ -1,0 +1,184 @@
+"""python -m convert.ship VARIANT [--precision int8] [--artifacts artifacts] [--out dist]: the
+folder an Android app drops into its assets.
+
+    OUT/VARIANT/  VARIANT_PRECISION.tflite  (metadata and labels inside)
+                  labels.txt, manifest.json (this file's entry), MODEL_CARD.md
+                  kotlin/LiteRtClassifier.kt, kotlin/MediaPipeClassifier.kt
+
+Everything is read from what `make tflite` (or `make qat`) wrote: the file must match its
+manifest entry (sha256) and carry metadata. Accuracy comes from the manifest (held-out top-1
+when the conversion had labelled DATA) and from `make evaluate` beside the file; latency from
+`make bench`'s results.json where the file was measured. The folder is built beside OUT and
+renamed into place: an earlier shipment is replaced whole or not at all.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import artifacts, inspect, kotlin
+
+
+@dataclass
+class Shipment:
+    variant: str
+    precision: str = "int8"
+    artifacts: str = "artifacts"
+    out: str = "dist"
+    bench: str = "bench-results"
+
+
+def _source(s: Shipment) -> tuple[Path, dict, dict]:
+    """The artifact, its manifest and its entry; every reason not to ship is a ValueError."""
+    folder = Path(s.artifacts) / s.variant
+    path = folder / f"{s.variant}_{s.precision}.tflite"
+    if not path.is_file():
+        make = "make qat" if s.precision == "int8_qat" else "make tflite"
+        raise FileNotFoundError(f"{path} does not exist: run `{make} VARIANT={s.variant} PRECISION={s.precision} "
+                                f"OUT={s.artifacts}` first (with WEIGHTS= your trained model)")
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        entry = manifest["artifacts"][path.name]
+    except (OSError, ValueError, KeyError):
+        raise ValueError(f"{folder / 'manifest.json'} has no entry for {path.name}: rebuild it with make tflite") from None
+    if artifacts.sha256(path.read_bytes()) != entry["sha256"]:
+        raise ValueError(f"{path} is not the file its manifest describes (sha256 differs): rebuild it with make tflite")
+    return path, manifest, entry
+
+
+def measured_latency(path: Path, bench_dir: str) -> list[dict]:
+    """Rows of `make bench` that timed this very file (same sha256-named path)."""
+    results = Path(bench_dir) / "results.json"
+    if not results.is_file():
+        return []
+    rows = json.loads(results.read_text()).get("records", [])
+    same = [r for r in rows if r.get("status") == "ok" and r.get("latency")
+            and Path(r["path"]).resolve() == path.resolve()]
+    return [{"backend": r["backend"], "threads": r["threads"], "p50_ms": r["latency"]["p50_ms"],
+             "runtime": r["runtime"], "machine": r["machine"]} for r in same]
+
+
+def evaluation_of(path: Path) -> dict | None:
+    """`make evaluate MODEL=path`'s default output, if it was run."""
+    report = path.with_name(f"{path.stem}_evaluation") / "evaluation.json"
+    return json.loads(report.read_text()) if report.is_file() else None
+
+
+def ship(s: Shipment) -> Path:
+    path, manifest, entry = _source(s)
+    card = inspect.card(path)
+    if card["metadata"] is None:
+        raise ValueError(f"{path} has no TFLite metadata (an int8-I/O file ships without it): MediaPipe needs it; "
+                         "convert with the default IO=uint8")
+    labels = card["labels"]
+    if not labels:
+        raise ValueError(f"{path} has no labels packed inside: an app cannot name its classes; convert with "
+                         "labelled DATA (class folders) or LABELS=labels.txt")
+    target = Path(s.out) / s.variant
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"{target} exists and is not a folder: choose another OUT")
+    if Path(s.out).exists() and not Path(s.out).is_dir():
+        raise ValueError(f"OUT {s.out!r} exists and is not a folder: choose another OUT")
+    common = {k: v for k, v in manifest.items() if k != "artifacts"}
+    facts = {"file": path.name, "variant": s.variant, "precision": s.precision, **common, "entry": entry,
+             "labels": labels, "evaluation": evaluation_of(path), "latency": measured_latency(path, s.bench)}
+    staging = target.with_name(f".{target.name}.shipping-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        (staging / "kotlin").mkdir(parents=True)
+        shutil.copyfile(path, staging / path.name)
+        (staging / "labels.txt").write_text("".join(f"{label}\n" for label in labels))
+        (staging / "manifest.json").write_text(json.dumps({**common, "artifacts": {path.name: entry}}, indent=2) + "\n")
+        (staging / "MODEL_CARD.md").write_text(model_card(facts))
+        for name, source in kotlin.examples(facts).items():
+            (staging / "kotlin" / name).write_text(source)
+        _swap_into_place(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old)
+    else:
+        staging.rename(target)
+
+
+def model_card(f: dict) -> str:
+    e = f["entry"]
+    (inp,), (out,) = e["inputs"], e["outputs"]
+    size = f["input_size"]
+    accuracy = (e.get("validation") or {}).get("accuracy")
+    lines = [f"# {f['file']}", "",
+             f"EfficientNetV2 `{f['variant']}` image classifier ({f['parameters']:,} parameters), {f['precision']}, "
+             f"{len(f['labels'])} classes (`labels.txt`, also packed inside the file).", "",
+             "## Input contract", "",
+             f"- one tensor `{inp['name']}`: shape `{inp['shape']}`, dtype `{inp['dtype']}`"
+             + (f" (scale {inp['scale']:.6g}, zero point {inp['zero_point']})" if inp["scale"] else ""),
+             f"- RGB pixels in [0, 255], row-major, the camera frame resized so its shorter side is {size} and "
+             f"centre-cropped to {size}x{size}",
+             "- **no normalization in the app**: scaling to the network's range happens inside the graph; "
+             "dividing by 255 or subtracting a mean in the app breaks the model", "",
+             "## Output", "",
+             f"- `{out['name']}`: shape `{out['shape']}`, dtype `{out['dtype']}`"
+             + (f", real value = (q - {out['zero_point']}) x {out['scale']:.6g}" if out["scale"] else ""),
+             f"- {'probabilities (softmax) over' if f.get('output') == 'probabilities' else 'logits for'} the classes "
+             "in `labels.txt` order", "",
+             "## Accuracy and speed", ""]
+    if accuracy:
+        lines.append(f"- held-out top-1 on {accuracy['images']} labelled images: this file "
+                     f"{accuracy['tflite_top1']:.2%}, the Keras model {accuracy['keras_top1']:.2%} "
+                     f"(agreement {accuracy['top1_agreement']:.2%}; `make tflite` with labelled DATA)")
+    if f["evaluation"]:
+        ev = f["evaluation"]
+        lines.append(f"- `make evaluate`: top-1 {ev['top1']:.2%}, top-5 {ev.get('top5', float('nan')):.2%} "
+                     f"on {ev['images']} images")
+    for row in f["latency"]:
+        threads = "" if row["threads"] is None else f", {row['threads']} thread(s)"
+        lines.append(f"- `make bench`: {row['p50_ms']:.2f} ms p50 on `{row['backend']}`{threads} "
+                     f"({row['runtime']}, {row['machine']})")
+    if not (accuracy or f["evaluation"] or f["latency"]):
+        lines.append("- not measured: convert with labelled `DATA=`, run `make evaluate` and `make bench` to fill this in")
+    versions = e.get("versions", {})
+    gpu = e.get("gpu", {})
+    lines += ["", "## Checked on", "",
+              f"- LiteRT (ai-edge-litert {versions.get('ai_edge_litert')}) CPU/XNNPACK: validated against Keras "
+              f"({e['validation']['images']} images, top-1 agreement {e['validation']['top1_agreement']:.0%}, "
+              f"cosine {e['validation']['cosine_mean']:.4f}); {e['xnnpack_partitions']} XNNPACK partition(s)",
+              f"- LiteRT GPU accelerator: {gpu.get('status')}"
+              + (f" ({gpu.get('device')})" if gpu.get("device") else "") + (f": {gpu['reason']}" if gpu.get("reason") else ""),
+              f"- converted with TensorFlow {versions.get('tensorflow')}, project {versions.get('project')}",
+              "", f"sha256 `{e['sha256']}`, {e['size_bytes'] / 1e6:.2f} MB", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m convert.ship", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    d = Shipment("")
+    p.add_argument("variant")
+    p.add_argument("--precision", default=d.precision)
+    p.add_argument("--artifacts", default=d.artifacts, help="where make tflite wrote (default: artifacts)")
+    p.add_argument("--out", default=d.out, help="destination (default: dist)")
+    p.add_argument("--bench", default=d.bench, help="make bench's output folder, for latency (default: bench-results)")
+    a = p.parse_args(argv)
+    try:
+        target = ship(Shipment(a.variant, a.precision, a.artifacts, a.out, a.bench))
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{target}: {', '.join(sorted(p.name for p in target.iterdir()))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

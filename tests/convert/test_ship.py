@@ -1,0 +1,82 @@
+"""make ship: the folder an app drops into its assets, built from a real make tflite artifact."""
+import json
+import re
+import shutil
+
+import pytest
+
+from convert.__main__ import main as convert_main
+from convert.ship import main as ship_main
+
+from tests.convert.test_make_tflite import FAST
+
+LABELS = ["daisy", "dandelion", "rose", "sunflower", "tulip"]
+
+
+@pytest.fixture(scope="module")
+def int8_run(tmp_path_factory, tiny_variant):
+    """A uint8-I/O int8 ghost_tiny with 5 labels packed inside."""
+    out = tmp_path_factory.mktemp("ship")
+    (out / "labels.txt").write_text("\n".join(LABELS) + "\n")
+    assert convert_main(["ghost_tiny", *FAST, "--labels", str(out / "labels.txt"), "--out", str(out / "artifacts")]) == 0
+    folder = out / "artifacts" / "ghost_tiny"
+    return folder, (folder / "ghost_tiny_int8.tflite").read_bytes(), json.loads((folder / "manifest.json").read_text())
+
+
+def _ship(folder, out, *args):
+    return ship_main(["ghost_tiny", "--artifacts", str(folder.parent), "--out", str(out), *args])
+
+
+def test_a_shipment_holds_the_file_its_labels_manifest_card_and_kotlin(int8_run, tmp_path):
+    folder, tflite, manifest = int8_run
+    assert _ship(folder, tmp_path / "dist") == 0
+    shipped = tmp_path / "dist" / "ghost_tiny"
+    assert (shipped / "ghost_tiny_int8.tflite").read_bytes() == tflite
+    entry = manifest["artifacts"]["ghost_tiny_int8.tflite"]
+    assert list(json.loads((shipped / "manifest.json").read_text())["artifacts"]) == ["ghost_tiny_int8.tflite"]
+    assert (shipped / "labels.txt").read_text().split() == LABELS
+    card = (shipped / "MODEL_CARD.md").read_text()
+    assert entry["sha256"] in card and "[1, 64, 64, 3]" in card and "uint8" in card and "no normalization" in card
+    litert = (shipped / "kotlin" / "LiteRtClassifier.kt").read_text()
+    # The example names the file, the shape and dtype the manifest records, and the labels file.
+    assert '"ghost_tiny_int8.tflite"' in litert and '"labels.txt"' in litert
+    assert "INPUT_SIZE = 64" in litert and f"NUM_CLASSES = {entry['outputs'][0]['shape'][-1]}" in litert
+    assert "writeInt8(rgb)" in litert and "readInt8()" in litert and "readFloat()" not in litert.split("never")[0]
+    scale = entry["outputs"][0]["scale"]
+    assert re.search(rf"\* {re.escape(repr(float(scale)))}f", litert)
+    mediapipe = (shipped / "kotlin" / "MediaPipeClassifier.kt").read_text()
+    assert '"ghost_tiny_int8.tflite"' in mediapipe and "ImageClassifier.ImageClassifierOptions.builder()" in mediapipe
+    # Balanced braces: the templates render to well-formed Kotlin blocks.
+    for source in (litert, mediapipe):
+        assert source.count("{") == source.count("}") and source.count("(") == source.count(")")
+
+
+def test_shipping_again_replaces_the_folder_whole(int8_run, tmp_path):
+    folder, _, _ = int8_run
+    out = tmp_path / "dist"
+    assert _ship(folder, out) == 0
+    (out / "ghost_tiny" / "stale.txt").write_text("from an earlier shipment")
+    assert _ship(folder, out) == 0
+    assert not (out / "ghost_tiny" / "stale.txt").exists()
+    assert [p.name for p in out.iterdir()] == ["ghost_tiny"]  # no staging folders left
+
+
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(int8_run, tmp_path, capsys):
+    folder, _, _ = int8_run
+    unlabelled = tmp_path / "unlabelled"
+    assert convert_main(["ghost_tiny", *FAST, "--out", str(unlabelled)]) == 0
+    assert ship_main(["ghost_tiny", "--artifacts", str(unlabelled), "--out", str(tmp_path / "a")]) == 2
+    assert "no labels" in capsys.readouterr().err
+    assert _ship(folder, tmp_path / "a", "--precision", "fp16") == 2
+    assert "make tflite VARIANT=ghost_tiny PRECISION=fp16" in capsys.readouterr().err
+    (tmp_path / "file").write_text("")
+    assert _ship(folder, tmp_path / "file") == 2
+    assert "not a folder" in capsys.readouterr().err
+    tampered = tmp_path / "tampered" / "ghost_tiny"
+    shutil.copytree(folder, tampered)
+    with open(tampered / "ghost_tiny_int8.tflite", "ab") as f:
+        f.write(b"x")
+    assert ship_main(["ghost_tiny", "--artifacts", str(tampered.parent), "--out", str(tmp_path / "b")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "sha256 differs" in error and "\n" not in error
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
