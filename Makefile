@@ -24,6 +24,7 @@ THREADS ?= 1,2
 RUNS ?= 50
 WARMUP ?= 5
 LEGACY_VENV ?= .venv-legacy
+MEDIAPIPE_VENV ?= .venv-mediapipe
 
 # make train / evaluate / demo-data (python -m train --help for every option)
 DATA ?=
@@ -42,6 +43,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(DATA) --out $(if $(OUT_GIVEN),$(OUT),
 	$(if $(filter 0,$(SE)),--no-se)
 
 .PHONY: help setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
+	mediapipe-env clients-env \
 	train evaluate demo-data ablation qat quant-report ship
 .DEFAULT_GOAL := help
 
@@ -86,6 +88,15 @@ $(LEGACY_VENV)/.installed: bench/requirements-legacy.txt
 	$(PYTHON) -m venv $(LEGACY_VENV)
 	$(LEGACY_VENV)/bin/pip install --quiet -r bench/requirements-legacy.txt
 	touch $@
+
+mediapipe-env: $(MEDIAPIPE_VENV)/.installed  ## MediaPipe Tasks in its own environment (its absl-py clashes with TFMOT's), for the client tests
+
+$(MEDIAPIPE_VENV)/.installed: convert/requirements-mediapipe.txt
+	$(PYTHON) -m venv $(MEDIAPIPE_VENV)
+	$(MEDIAPIPE_VENV)/bin/pip install --quiet -r convert/requirements-mediapipe.txt
+	touch $@
+
+clients-env: mediapipe-env bench-legacy-env  ## both client environments (CI builds them: .ci/run)
 
 bench-gpu-sw:  ## software Vulkan (lavapipe) so the gpu backend runs without a GPU (needs root)
 	bench/setup_gpu_sw.sh

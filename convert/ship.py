@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import artifacts, inspect, kotlin
+from . import artifacts, card as cards, kotlin
 
 
 @dataclass
@@ -71,7 +71,7 @@ def evaluation_of(path: Path) -> dict | None:
 
 def ship(s: Shipment) -> Path:
     path, manifest, entry = _source(s)
-    card = inspect.card(path)
+    card = cards.card(path)
     if card["metadata"] is None:
         raise ValueError(f"{path} has no TFLite metadata (an int8-I/O file ships without it): MediaPipe needs it; "
                          "convert with the default IO=uint8")

@@ -26,6 +26,17 @@ def register_tiny() -> models.Variant:
     return variant
 
 
+def client_python(python: str, make_target: str) -> str:
+    """The interpreter of a client environment (MediaPipe, legacy tflite-runtime). Missing, the
+    test skips on a developer machine and fails in CI, which builds it (.ci/run)."""
+    if os.path.exists(python):
+        return python
+    message = f"{python} is missing: make {make_target}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI builds it before the tests)")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def tiny_variant():
     return register_tiny()

@@ -13,6 +13,8 @@ from bench.records import FAILED, OK, SKIPPED
 from bench.sweep import execute, plan, run_job
 from bench.timing import RunSettings
 
+from tests.conftest import client_python
+
 FAST = RunSettings(num_runs=10, warmup_runs=2, min_secs=0)
 
 
@@ -52,10 +54,8 @@ def test_gpu_runs_and_is_labelled_software_emulated_on_lavapipe(int8_model):
 def test_legacy_runtime_runs_in_its_own_environment_or_says_how_to_make_it(fp32_model, tmp_path):
     missing = check_legacy(BackendSpec("legacy"), Context(legacy_python=str(tmp_path / "python")))
     assert "make bench-legacy-env" in missing.reason
-    availability = check_legacy(BackendSpec("legacy"), Context())
-    if availability.reason:
-        pytest.skip(availability.reason)
-    record = run_job(_job(fp32_model, "legacy"), python=availability.python)
+    python = client_python(Context().legacy_python, "bench-legacy-env")
+    record = run_job(_job(fp32_model, "legacy"), python=python)
     assert record.status == OK, record.reason
     assert record.runtime.startswith("tflite-runtime 2.14")
 

@@ -229,7 +229,7 @@ def test_gpu_check_runs_the_file_on_the_gpu_accelerator_where_vulkan_exists(int8
 
 
 def test_inspect_prints_the_card_of_a_file_and_refuses_what_is_not_one(int8_run, capsys, tmp_path):
-    from convert.inspect import main as inspect_main
+    from convert.card import main as inspect_main
 
     folder, tflite, manifest = int8_run
     assert inspect_main([str(folder / "ghost_tiny_int8.tflite"), "--json"]) == 0

@@ -1,4 +1,4 @@
-"""python -m convert.inspect FILE.tflite [--json]: the card of any .tflite, ours or not.
+"""python -m convert.card FILE.tflite [--json]: the card of any .tflite, ours or not.
 
 Metadata (name, version, description, normalization), labels, inputs and outputs with their
 quantization (what an app must feed and read), every op with its count and version, float ops,
@@ -50,7 +50,7 @@ def render(c: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m convert.inspect", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m convert.card", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", help="a .tflite file")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
