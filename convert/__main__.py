@@ -37,13 +37,15 @@ def parse(argv: list[str] | None) -> Job:
     p.add_argument("--io", default=defaults.io_type, help=f"int8 input/output type: {' or '.join(IO_TYPES)}")
     p.add_argument("--labels", help="labels.txt, one class per line (default: DATA's class folders)")
     p.add_argument("--no-gpu-check", action="store_true", help="skip the LiteRT GPU accelerator check")
+    p.add_argument("--no-legacy-check", action="store_true",
+                   help="skip running the file on tflite-runtime 2.14 (done where .venv-legacy exists)")
     p.add_argument("--max-top1-drop", type=float, default=defaults.max_top1_drop,
                    help="with WEIGHTS and labelled DATA: reject a file whose held-out top-1 is more than this "
                         "many points below Keras's (default 1)")
     a = p.parse_args(argv)
     return Job(a.variant, a.precision, a.size, a.classes, a.weights, a.data, a.out, a.calib, a.validate,
                a.io, a.labels, not a.no_gpu_check, calibration_workers=a.calib_workers,
-               max_top1_drop=a.max_top1_drop)
+               max_top1_drop=a.max_top1_drop, legacy_check=not a.no_legacy_check)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,8 @@ def card(path: Path) -> dict:
     return {"file": str(path), "size_bytes": len(tflite), "sha256": artifacts.sha256(tflite),
             "metadata": embedded, "labels": (embedded or {}).get("labels"), **validate.io_contract(tflite),
             "ops": {name: {"count": count, "version": versions.get(name)} for name, count in counts.items()},
-            "float_ops": len(ops.float_ops(op_list)), "xnnpack_partitions": validate.xnnpack_partitions(tflite)}
+            "float_ops": len(ops.float_ops(op_list)), "xnnpack_partitions": validate.xnnpack_partitions(tflite),
+            "min_runtime_version": ops.min_runtime_version(tflite)}
 
 
 def render(c: dict) -> str:
@@ -43,7 +44,8 @@ def render(c: dict) -> str:
         for t in c[kind]:
             quantized = f", scale {t['scale']:.6g}, zero point {t['zero_point']}" if t["scale"] else ""
             lines.append(f"- {kind[:-1]} {t['name']!r}: {t['shape']} {t['dtype']}{quantized}")
-    lines.append(f"- float ops: {c['float_ops']}; XNNPACK partitions: {c['xnnpack_partitions']}")
+    lines.append(f"- float ops: {c['float_ops']}; XNNPACK partitions: {c['xnnpack_partitions']}; "
+                 f"oldest TFLite runtime for its op versions: {c['min_runtime_version']}")
     lines += ["", "| op | count | version |", "|---|---:|---:|"]
     lines += [f"| {name} | {op['count']} | {op['version']} |" for name, op in c["ops"].items()]
     return "\n".join(lines) + "\n"

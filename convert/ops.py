@@ -30,6 +30,16 @@ def op_versions(tflite: bytes) -> dict[str, int]:
     return dict(sorted(versions.items()))
 
 
+def min_runtime_version(tflite: bytes) -> str | None:
+    """The oldest TFLite runtime that has every op version the file uses, as the converter
+    records it from its own op-version table (the `min_runtime_version` metadata)."""
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite))
+    for entry in model.metadata or []:
+        if entry.name in (b"min_runtime_version", "min_runtime_version"):
+            return bytes(model.buffers[entry.buffer].data).rstrip(b"\0").decode()
+    return None
+
+
 def op_summary(ops: list[dict]) -> dict[str, int]:
     return dict(Counter(op["op"] for op in ops).most_common())
 

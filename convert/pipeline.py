@@ -47,6 +47,7 @@ class Job:
     io_type: str = "uint8"  # int8 precision only
     labels: str | None = None  # labels.txt path; default: class folders of DATA
     gpu_check: bool = True
+    legacy_check: bool = True  # run it on tflite-runtime 2.14 where .venv-legacy exists
     seed: int = 0
     calibration_workers: int = field(default_factory=default_workers)  # int8 only
     max_top1_drop: float = 1.0  # points of held-out top-1 the file may lose against Keras (labelled DATA)
@@ -161,10 +162,12 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
     path = folder / f"{name}.tflite"
     artifacts.atomic_write(path, tflite)
     gpu = validate.gpu_check(str(path)) if job.gpu_check else {"status": "skipped", "reason": "--no-gpu-check"}
+    legacy = (validate.legacy_check(str(path), images.validation) if job.legacy_check
+              else {"status": "skipped", "reason": "--no-legacy-check"})
     lap("package_s")
     if labels:
         artifacts.atomic_write(folder / "labels.txt", "\n".join(labels) + "\n")
-    entry = {**manifest_entry(job, model, tflite, figures, op_list, images, gpu, timings), **(extra or {})}
+    entry = {**manifest_entry(job, model, tflite, figures, op_list, images, gpu, legacy, timings), **(extra or {})}
     manifest = artifacts.update_manifest(folder, manifest_common(job, size, model), path.name, entry)
     report = folder / f"{name}.report.md"
     artifacts.atomic_write(report, render_report(name, entry))
@@ -227,12 +230,14 @@ def manifest_common(job: Job, size: int, model) -> dict:
             "output": "probabilities" if job.weights else "logits"}
 
 
-def manifest_entry(job, model, tflite, figures, op_list, images, gpu, timings) -> dict:
+def manifest_entry(job, model, tflite, figures, op_list, images, gpu, legacy, timings) -> dict:
     return {
         "precision": job.precision, "sha256": artifacts.sha256(tflite), "size_bytes": len(tflite),
         "size_over_int8_floor": round(len(tflite) / int8_floor_bytes(model), 3),
         **validate.io_contract(tflite),
         "calibration": images.summary(), "validation": figures, "gpu": gpu,
+        "runtimes": {"min_runtime_version": ops.min_runtime_version(tflite), "op_versions": ops.op_versions(tflite),
+                     "legacy_tflite_runtime": legacy},
         "ops": ops.op_summary(op_list), "float_ops": len(ops.float_ops(op_list)),
         "xnnpack_partitions": validate.xnnpack_partitions(tflite),
         "timings_s": timings,
@@ -263,6 +268,8 @@ def render_report(name: str, entry: dict) -> str:
                 f"top-1 agreement {a['top1_agreement']:.2%}"] if (a := v.get("accuracy")) else []),
              f"- calibration: {json.dumps(entry['calibration'])}",
              f"- GPU accelerator: {json.dumps(entry['gpu'])}",
+             f"- oldest TFLite runtime for its op versions: {entry['runtimes']['min_runtime_version']}; "
+             f"tflite-runtime 2.14: {json.dumps(entry['runtimes']['legacy_tflite_runtime'])}",
              f"- float ops: {entry['float_ops']}; XNNPACK runs the graph in {entry['xnnpack_partitions']} "
              "partition(s) (ops between partitions run on the reference kernels)",
              f"- timings (s): {json.dumps(entry['timings_s'])}", "",

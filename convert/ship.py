@@ -156,9 +156,19 @@ def model_card(f: dict) -> str:
               f"cosine {e['validation']['cosine_mean']:.4f}); {e['xnnpack_partitions']} XNNPACK partition(s)",
               f"- LiteRT GPU accelerator: {gpu.get('status')}"
               + (f" ({gpu.get('device')})" if gpu.get("device") else "") + (f": {gpu['reason']}" if gpu.get("reason") else ""),
+              *_runtime_lines(e.get("runtimes")),
               f"- converted with TensorFlow {versions.get('tensorflow')}, project {versions.get('project')}",
               "", f"sha256 `{e['sha256']}`, {e['size_bytes'] / 1e6:.2f} MB", ""]
     return "\n".join(lines)
+
+
+def _runtime_lines(runtimes: dict | None) -> list[str]:
+    if not runtimes:
+        return []
+    legacy = runtimes["legacy_tflite_runtime"]
+    detail = legacy.get("reason") or f"top-1 agreement {legacy.get('top1_agreement', 0):.0%}"
+    return [f"- oldest TFLite runtime with every op version it uses: {runtimes['min_runtime_version']}",
+            f"- tflite-runtime 2.14 (the last standalone release): {legacy['status']} ({detail})"]
 
 
 def main(argv: list[str] | None = None) -> int:

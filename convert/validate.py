@@ -1,9 +1,11 @@
 """Does the .tflite compute what the Keras model computes? Measured on held-out images."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import tf_keras as keras
-from ai_edge_litert.interpreter import Interpreter
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 # Lowest acceptable mean cosine similarity to Keras, per precision. Below it the file is
 # rejected: a wrong model must not replace a good one. Int8 is loose on purpose: untrained
@@ -28,17 +30,72 @@ def _dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
     return (values.astype(np.float32) - zero_point) * scale
 
 
-def run_tflite(tflite: bytes, images: np.ndarray, num_threads: int = 2) -> np.ndarray:
-    """Outputs of the .tflite for each image (batch 1 at a time), dequantized to float."""
-    interpreter = Interpreter(model_content=tflite, num_threads=num_threads)
+def run_tflite(tflite: bytes, images: np.ndarray, num_threads: int = 2, raw: bool = False,
+               reference_kernels: bool = False) -> np.ndarray:
+    """Outputs of the .tflite for each image (batch 1 at a time), dequantized to float
+    (`raw`: as the file wrote them; `reference_kernels`: TFLite's own kernels, no XNNPACK)."""
+    resolver = (OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if reference_kernels else OpResolverType.AUTO)
+    interpreter = Interpreter(model_content=tflite, num_threads=num_threads, experimental_op_resolver_type=resolver)
     interpreter.allocate_tensors()
     (input_detail,), (output_detail,) = interpreter.get_input_details(), interpreter.get_output_details()
     outputs = []
     for image in images:
         interpreter.set_tensor(input_detail["index"], _quantize(image[None].astype(np.float32), input_detail))
         interpreter.invoke()
-        outputs.append(_dequantize(interpreter.get_tensor(output_detail["index"]), output_detail)[0])
+        output = interpreter.get_tensor(output_detail["index"])
+        outputs.append((output if raw else _dequantize(output, output_detail))[0])
     return np.stack(outputs)
+
+
+def model_inputs(tflite: bytes, images: np.ndarray) -> np.ndarray:
+    """The images as the file's input tensor takes them (quantized for integer input)."""
+    (detail,) = Interpreter(model_content=tflite).get_input_details()
+    return _quantize(images.astype(np.float32), detail)
+
+
+def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:
+    """Runs the file on the last standalone tflite-runtime (2.14, its own environment) and
+    compares its raw outputs with LiteRT's: equal within one quantization step for integer
+    outputs, 1e-4 relative for float ones; or, for integer outputs, no further from LiteRT
+    than LiteRT's own XNNPACK and reference kernels are from each other. Old apps still ship
+    that runtime."""
+    import subprocess
+    import tempfile
+
+    from bench.backends import LEGACY_PYTHON  # one definition of where that environment lives
+
+    if not os.path.exists(LEGACY_PYTHON):
+        return {"status": "skipped", "reason": f"no {LEGACY_PYTHON}: make bench-legacy-env"}
+    tflite = open(path, "rb").read()
+    with tempfile.TemporaryDirectory(prefix="legacy-") as tmp:
+        inputs, outputs = os.path.join(tmp, "in.npy"), os.path.join(tmp, "out.npy")
+        np.save(inputs, model_inputs(tflite, images))
+        client = os.path.join(os.path.dirname(os.path.abspath(__file__)), "legacy_client.py")
+        try:
+            done = subprocess.run([LEGACY_PYTHON, client, path, inputs, outputs], capture_output=True, text=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {"status": "failed", "reason": f"timed out after {timeout:g} s"}
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.splitlines() if line.strip()] or ["no error output"]
+            return {"status": "failed", "reason": lines[-1][:300]}
+        theirs, ours = np.load(outputs), run_tflite(tflite, images, raw=True)
+    difference = float(np.max(np.abs(theirs.astype(np.float64) - ours.astype(np.float64))))
+    result = {"runtime": f"tflite-runtime {done.stdout.strip()}", "images": len(images),
+              "top1_agreement": float(np.mean(theirs.argmax(1) == ours.argmax(1)))}
+    if not np.issubdtype(ours.dtype, np.integer):
+        same = np.allclose(theirs, ours, rtol=1e-4, atol=1e-6)
+        return {"status": "same outputs" if same else "different outputs", **result,
+                "max_difference": difference, "unit": "output units"}
+    # Integer kernels round differently (XNNPACK requantizes in fp32, TFLite's reference
+    # kernels in fixed point): LiteRT's own two disagree by several steps on a deep network.
+    # That spread is the yardstick; a broken runtime lands far outside it.
+    reference = run_tflite(tflite, images, raw=True, reference_kernels=True)
+    spread = float(np.max(np.abs(reference.astype(np.float64) - ours.astype(np.float64))))
+    status = ("same outputs" if difference <= 1 else
+              "within LiteRT's own kernel spread" if difference <= max(1.0, spread) else "different outputs")
+    return {"status": status, **result, "max_difference": difference,
+            "litert_xnnpack_vs_reference_kernels": spread, "unit": "quantization steps"}
 
 
 def agreement(expected: np.ndarray, actual: np.ndarray) -> dict:

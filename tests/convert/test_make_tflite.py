@@ -245,3 +245,19 @@ def test_inspect_prints_the_card_of_a_file_and_refuses_what_is_not_one(int8_run,
         assert inspect_main([str(bad)]) == 2
         error = capsys.readouterr().err.strip()
         assert error.startswith("error: ") and "\n" not in error
+
+
+def test_the_manifest_records_op_versions_and_the_legacy_runtime_gives_the_same_outputs(int8_run):
+    from bench.backends import LEGACY_PYTHON
+    from tests.conftest import client_python
+
+    _, _, manifest = int8_run
+    runtimes = manifest["artifacts"]["ghost_tiny_int8.tflite"]["runtimes"]
+    assert runtimes["min_runtime_version"].count(".") == 2 and runtimes["op_versions"]["CONV_2D"] >= 1
+    client_python(LEGACY_PYTHON, "bench-legacy-env")
+    legacy = runtimes["legacy_tflite_runtime"]
+    # int8 kernels round differently: the old runtime may differ from LiteRT's XNNPACK by as much
+    # as LiteRT's own reference kernels do, not more.
+    assert legacy["status"] in ("same outputs", "within LiteRT's own kernel spread"), legacy
+    assert legacy["runtime"] == "tflite-runtime 2.14.0"
+    assert legacy["max_difference"] <= max(1, legacy["litert_xnnpack_vs_reference_kernels"])
