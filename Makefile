@@ -43,7 +43,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(DATA) --out $(if $(OUT_GIVEN),$(OUT),
 	$(if $(filter 0,$(SE)),--no-se)
 
 .PHONY: help setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
-	mediapipe-env clients-env \
+	mediapipe-env clients-env profile perf-install \
 	train evaluate demo-data ablation qat quant-report ship
 .DEFAULT_GOAL := help
 
@@ -73,6 +73,14 @@ VARIANTS ?= b0,s,ghost_b0,ghost_s
 PRECISIONS ?= fp32,fp16,dynamic,int8,int16x8
 conversion-figures: $(STAMP)  ## wall time, peak memory, size of each VARIANTS x PRECISIONS conversion into OUT
 	$(RUN) -m bench.conversion --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(OUT)
+
+profile: $(STAMP)  ## MODEL=x.tflite [OTHER=y.tflite THREADS=1 OUT=bench-results/profile]: time per XNNPACK kernel and op type (perf)
+	@test -n "$(MODEL)" || { echo "error: make profile MODEL=file.tflite [OTHER=second.tflite]" >&2; exit 2; }
+	$(RUN) -m bench.profile $(MODEL) $(OTHER) --threads $(if $(filter command line,$(origin THREADS)),$(THREADS),1) \
+		--out $(if $(OUT_GIVEN),$(OUT),bench-results/profile)
+
+perf-install:  ## Linux perf for make profile (Debian's linux-perf; needs root)
+	apt-get install -y --no-install-recommends linux-perf
 
 ship: $(STAMP)  ## VARIANT= [PRECISION=int8 ARTIFACTS=artifacts OUT=dist]: the .tflite, labels, manifest, MODEL_CARD.md, Kotlin for an app
 	$(RUN) -m convert.ship $(VARIANT) --precision $(PRECISION) --artifacts $(or $(ARTIFACTS),artifacts) \

@@ -1,0 +1,56 @@
+"""bench.profile: perf samples of a real LiteRT invoke loop, mapped to op types and MACs."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.profile import graph_ops, main, op_type_of, parse_report
+from convert.ops import op_summary, operators
+
+# Lines as `perf report --stdio --sort symbol --no-children -q` printed them on this project's machines.
+RECORDED = """
+    20.20%  [.] xnn_qs8_qc8w_gemm_minmax_fp32_ukernel_7x16c8__avx512vnni_prfm
+    18.60%  [.] xnn_qs8_qc8w_dwconv_minmax_fp32_ukernel_9p32c__avx512skx_mul32
+    11.80%  [.] xnn_qs8_qc8w_igemm_minmax_fp32_ukernel_7x16c8__avx512vnni_prfm
+     5.70%  [.] xnn_x8_lut_ukernel__avx512skx_vpshufb_u64
+     5.10%  [.] xnn_qs8_vmul_minmax_fp32_ukernel__avx_mul16_ld64_u16
+     1.30%  [.] _PyEval_EvalFrameDefault
+     0.50%  [.] tflite::ops::builtin::quantize::Eval<(tflite::ops::builtin::quantize::KernelType)0>
+"""
+
+
+def test_kernel_symbols_map_to_the_op_types_they_compute():
+    rows = dict(parse_report(RECORDED))
+    assert len(rows) == 7 and rows["xnn_x8_lut_ukernel__avx512skx_vpshufb_u64"] == 5.7
+    assert [op_type_of(symbol) for symbol in rows] == [
+        "CONV_2D 1x1 + FULLY_CONNECTED", "DEPTHWISE_CONV_2D", "CONV_2D kxk", "LOGISTIC", "MUL",
+        "outside the model (Python, loading, runtime)", "QUANTIZE / DEQUANTIZE"]
+
+
+def test_graph_counts_every_op_and_the_macs_of_convolutions(int8_model):
+    tflite = Path(int8_model).read_bytes()
+    table = graph_ops(tflite)
+    assert sum(entry["count"] for entry in table.values()) == sum(op_summary(operators(tflite)).values())
+    assert table["DEPTHWISE_CONV_2D"]["macs"] > 0 and table["CONV_2D 1x1 + FULLY_CONNECTED"]["macs"] > 0
+    assert table["CONV_2D kxk"]["count"] >= 1  # the stem
+
+
+@pytest.mark.skipif(shutil.which("perf") is None, reason="perf is not installed (make perf-install)")
+def test_two_files_profile_side_by_side(int8_model, fp32_model, tmp_path):
+    assert main([int8_model, fp32_model, "--seconds", "1", "--out", str(tmp_path)]) == 0
+    profiles = json.loads((tmp_path / "profile.json").read_text())
+    int8, fp32 = ({row["op_type"]: row for row in p["op_types"]} for p in profiles)
+    assert int8["DEPTHWISE_CONV_2D"]["ms"] > 0 and int8["DEPTHWISE_CONV_2D"]["count"] > 0
+    assert any(k["symbol"].startswith("xnn_qs8") for k in profiles[0]["kernels"])
+    assert any(k["symbol"].startswith("xnn_f32") for k in profiles[1]["kernels"])
+    assert fp32["CONV_2D 1x1 + FULLY_CONNECTED"]["ns_per_mac"] > 0
+    assert "| DEPTHWISE_CONV_2D |" in (tmp_path / "profile.md").read_text()
+    assert (tmp_path / "profile.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_without_perf_the_error_says_how_to_get_it(int8_model, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no perf on it
+    assert main([int8_model, "--seconds", "1", "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "perf is not installed" in error and "make perf-install" in error and "\n" not in error
