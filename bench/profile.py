@@ -59,6 +59,47 @@ class Profile:
     op_types: list[dict] = field(default_factory=list)  # op_type, percent, ms, count, macs, ns_per_mac
 
 
+# benchmark_model --enable_op_profiling=true names XNNPACK's operators (TF 2.9.1+) like
+# "Convolution (NHWC, QC8) IGEMM"; TFLite's own ops by their builtin names.
+XNNPACK_OPERATORS = (
+    (r"Depthwise Convolution", "DEPTHWISE_CONV_2D"),
+    (r"Convolution.*IGEMM", "CONV_2D kxk"),
+    (r"Convolution|Fully Connected", "CONV_2D 1x1 + FULLY_CONNECTED"),
+    (r"Sigmoid|Lookup", "LOGISTIC"),
+    (r"HardSwish|Hard Swish", "HARD_SWISH"),
+    (r"Multiply", "MUL"),
+    (r"Add", "ADD"),
+    (r"Copy|Concatenat", "CONCATENATION (copies)"),
+    (r"Global Average Pooling|Mean|Sum", "MEAN"),
+    (r"Convert", "QUANTIZE / DEQUANTIZE"),
+    (r"Softmax", "SOFTMAX"),
+)
+_SUMMARY_ROW = re.compile(r"^\s*(.+?)\s+(\d+)\s+([\d.]+)\s+([\d.]+)%\s+[\d.]+%\s+[\d.]+\s+(\d+)\s*$")
+
+
+def parse_op_profiling(text: str) -> list[dict]:
+    """The last "Summary by node type" table of benchmark_model's op profiling (the regular
+    runs; an earlier one covers initialisation), as op types with ms per inference and %."""
+    sections = text.split("Summary by node type")
+    if len(sections) < 2:
+        raise ValueError("no 'Summary by node type' table: run benchmark_model with --enable_op_profiling=true")
+    rows = {}
+    for line in sections[-1].splitlines()[1:]:
+        if line.strip().startswith("Timings") or line.startswith("="):
+            break
+        match = _SUMMARY_ROW.match(re.sub(r"^\s*INFO:\s*", "", line))  # newer logging prefixes lines
+        if not match:
+            continue
+        node, count, ms, percent = match[1].strip(), int(match[2]), float(match[3]), float(match[4])
+        name = next((op for pattern, op in XNNPACK_OPERATORS if re.search(pattern, node)), None) \
+            or ("XNNPACK delegate (not broken down)" if "XNNPACK" in node else _graph_name(node))
+        row = rows.setdefault(name, {"op_type": name, "ms": 0.0, "percent": 0.0, "count": 0})
+        row["ms"] += ms
+        row["percent"] += percent
+        row["count"] += count
+    return sorted(rows.values(), key=lambda r: -r["ms"])
+
+
 def _graph_name(op: str) -> str:
     """The profile's name for a TFLite op type (the kernels cannot tell 1x1 from FC, etc.)."""
     return {"FULLY_CONNECTED": "CONV_2D 1x1 + FULLY_CONNECTED", "CONCATENATION": "CONCATENATION (copies)",
@@ -222,11 +263,15 @@ def plot(path: Path, profiles: list[Profile]) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="+", help="one .tflite, or two to compare")
+    p.add_argument("models", nargs="*", help="one .tflite, or two to compare")
+    p.add_argument("--benchmark-output", help="instead: a saved benchmark_model run with --enable_op_profiling=true "
+                                              "(e.g. from a phone: BACKENDS='android:xnnpack;enable_op_profiling=true')")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seconds", type=float, default=8.0, help="length of the sampled invoke loop per model")
     p.add_argument("--out", default="bench-results/profile")
     a = p.parse_args(argv)
+    if a.benchmark_output:
+        return _render_benchmark_output(a.benchmark_output)
     try:
         if not 1 <= len(a.models) <= 2:
             raise ValueError("give one .tflite file, or two to compare")
@@ -244,6 +289,18 @@ def main(argv: list[str] | None = None) -> int:
     (out / "profile.md").write_text(text)
     plot(out / "profile.png", profiles)
     print(text)
+    return 0
+
+
+def _render_benchmark_output(path: str) -> int:
+    try:
+        rows = parse_op_profiling(Path(path).read_text())
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("| op type | ms | % | count |\n|---|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row['op_type']} | {row['ms']:.3f} | {row['percent']:.1f} | {row['count']} |")
     return 0
 
 

@@ -54,3 +54,42 @@ def test_without_perf_the_error_says_how_to_get_it(int8_model, tmp_path, capsys,
     assert main([int8_model, "--seconds", "1", "--out", str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err.strip()
     assert "perf is not installed" in error and "make perf-install" in error and "\n" not in error
+
+
+# The op-profiling tail of a benchmark_model run, in the layout of TFLite's stats calculator
+# (tab-separated columns; XNNPACK's operators named as TF 2.9.1+ profiles them inside the delegate).
+BENCHMARK_MODEL_TAIL = (
+    "Profiling Info for Benchmark Initialization:\n"
+    "============================== Summary by node type ==============================\n"
+    "\t             [Node type]\t  [count]\t  [avg ms]\t    [avg %]\t    [cdf %]\t  [mem KB]\t[times called]\n"
+    "\t ModifyGraphWithDelegate\t        1\t    12.000\t    90.000%\t    90.000%\t     0.000\t        1\n"
+    "Operator-wise Profiling Info for Regular Benchmark Runs:\n"
+    "============================== Summary by node type ==============================\n"
+    "\t             [Node type]\t  [count]\t  [avg ms]\t    [avg %]\t    [cdf %]\t  [mem KB]\t[times called]\n"
+    "\tDepthwise Convolution (NHWC, QC8)\t       40\t     5.300\t    38.000%\t    38.000%\t     0.000\t       40\n"
+    "\tConvolution (NHWC, QC8) GEMM\t       60\t     4.100\t    29.400%\t    67.400%\t     0.000\t       60\n"
+    "\tConvolution (NHWC, QC8) IGEMM\t        3\t     0.700\t     5.000%\t    72.400%\t     0.000\t        3\n"
+    "\tMultiply (ND, QS8)\t       80\t     1.000\t     7.200%\t    79.600%\t     0.000\t       80\n"
+    "\tLookup Table (NC, X8)\t       90\t     0.900\t     6.500%\t    86.100%\t     0.000\t       90\n"
+    "\t             QUANTIZE\t        1\t     0.050\t     0.400%\t    86.500%\t     0.000\t        1\n"
+    "\n"
+    "Timings (microseconds): count=50 first=14000 curr=13900 min=13800 max=14200 avg=13950 std=90\n")
+
+
+def test_benchmark_model_op_profiling_becomes_the_same_per_op_type_form():
+    from bench.profile import parse_op_profiling
+
+    rows = {row["op_type"]: row for row in parse_op_profiling(BENCHMARK_MODEL_TAIL)}
+    assert "ModifyGraphWithDelegate" not in rows  # the initialisation table is not the runs'
+    assert rows["DEPTHWISE_CONV_2D"] == {"op_type": "DEPTHWISE_CONV_2D", "ms": 5.3, "percent": 38.0, "count": 40}
+    assert rows["CONV_2D 1x1 + FULLY_CONNECTED"]["ms"] == 4.1 and rows["CONV_2D kxk"]["count"] == 3
+    assert rows["LOGISTIC"]["count"] == 90 and rows["QUANTIZE / DEQUANTIZE"]["ms"] == 0.05
+    with pytest.raises(ValueError, match="enable_op_profiling"):
+        parse_op_profiling("count=50 avg=13950")
+
+
+def test_a_saved_phone_run_prints_as_a_table(tmp_path, capsys):
+    (tmp_path / "run.txt").write_text(BENCHMARK_MODEL_TAIL)
+    assert main(["--benchmark-output", str(tmp_path / "run.txt")]) == 0
+    assert "| DEPTHWISE_CONV_2D | 5.300 | 38.0 | 40 |" in capsys.readouterr().out
+    assert main(["--benchmark-output", str(tmp_path / "missing.txt")]) == 2
