@@ -23,6 +23,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from runtime.cli import run_command
+
 from .backends import REPO_ROOT
 
 # Kernel symbol -> the op type it computes (first match wins; XNNPACK's naming:
@@ -271,37 +273,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="bench-results/profile")
     a = p.parse_args(argv)
     if a.benchmark_output:
-        return _render_benchmark_output(a.benchmark_output)
-    try:
-        if not 1 <= len(a.models) <= 2:
-            raise ValueError("give one .tflite file, or two to compare")
-        for model in a.models:
-            if not Path(model).is_file():
-                raise FileNotFoundError(f"{model!r} is not a file; give a .tflite (make tflite writes artifacts/...)")
-        profiles = [profile(model, a.threads, a.seconds) for model in a.models]
-    except (ValueError, OSError, ProfilerUnavailable) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    out = Path(a.out)
+        return run_command(lambda: _render_benchmark_output(a.benchmark_output))
+    return run_command(lambda: _profile_files(a.models, a.threads, a.seconds, Path(a.out)))
+
+
+def _profile_files(models: list[str], threads: int, seconds: float, out: Path) -> str:
+    if not 1 <= len(models) <= 2:
+        raise ValueError("give one .tflite file, or two to compare")
+    for model in models:
+        if not Path(model).is_file():
+            raise FileNotFoundError(f"{model!r} is not a file; give a .tflite (make tflite writes artifacts/...)")
+    profiles = [profile(model, threads, seconds) for model in models]
     out.mkdir(parents=True, exist_ok=True)
     (out / "profile.json").write_text(json.dumps([asdict(p) for p in profiles], indent=1))
     text = markdown(profiles)
     (out / "profile.md").write_text(text)
     plot(out / "profile.png", profiles)
-    print(text)
-    return 0
+    return text
 
 
-def _render_benchmark_output(path: str) -> int:
-    try:
-        rows = parse_op_profiling(Path(path).read_text())
-    except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print("| op type | ms | % | count |\n|---|---:|---:|---:|")
-    for row in rows:
-        print(f"| {row['op_type']} | {row['ms']:.3f} | {row['percent']:.1f} | {row['count']} |")
-    return 0
+def _render_benchmark_output(path: str) -> str:
+    rows = parse_op_profiling(Path(path).read_text())
+    return "\n".join(["| op type | ms | % | count |", "|---|---:|---:|---:|"] +
+                     [f"| {r['op_type']} | {r['ms']:.3f} | {r['percent']:.1f} | {r['count']} |" for r in rows])
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .pipeline import Job, ValidationFailed, run, summary_line
+from runtime.cli import run_command
+
+from .pipeline import REJECTED, Job, run, summary_line
 from .recipes import IO_TYPES, PRECISIONS
 
 EPILOG = """examples:
@@ -50,16 +52,7 @@ def parse(argv: list[str] | None) -> Job:
 
 def main(argv: list[str] | None = None) -> int:
     job = parse(argv)
-    try:
-        result = run(job)
-    except ValidationFailed as error:
-        print(f"error: validation failed: {error}", file=sys.stderr)
-        return 3
-    except (ValueError, OSError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(summary_line(result))
-    return 0
+    return run_command(lambda: summary_line(run(job)), REJECTED)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from runtime.cli import run_command
+
 from . import artifacts, metadata, ops, validate
 
 
@@ -57,13 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file", help="a .tflite file")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     a = p.parse_args(argv)
-    try:
-        c = card(Path(a.file))
-    except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(c, indent=1) if a.json else render(c), end="" if not a.json else "\n")
-    return 0
+    return run_command(lambda: json.dumps(card(Path(a.file)), indent=1) if a.json
+                       else render(card(Path(a.file))).rstrip("\n"))
 
 
 if __name__ == "__main__":

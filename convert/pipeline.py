@@ -33,6 +33,9 @@ class ValidationFailed(RuntimeError):
     """The converted file does not compute what the Keras model computes."""
 
 
+REJECTED = ((ValidationFailed, 3, "validation failed: "),)  # exit code of a rejected file (runtime.cli)
+
+
 @dataclass
 class Job:
     variant: str = "ghost_s"

@@ -21,6 +21,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from runtime.cli import run_command
+from runtime.files import replace_folder
+
 from . import artifacts, card as cards, kotlin
 
 
@@ -97,20 +100,10 @@ def ship(s: Shipment) -> Path:
         (staging / "MODEL_CARD.md").write_text(model_card(facts))
         for name, source in kotlin.examples(facts).items():
             (staging / "kotlin" / name).write_text(source)
-        _swap_into_place(staging, target)
+        replace_folder(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-        staging.rename(target)
-        shutil.rmtree(old)
-    else:
-        staging.rename(target)
 
 
 def model_card(f: dict) -> str:
@@ -181,13 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=d.out, help="destination (default: dist)")
     p.add_argument("--bench", default=d.bench, help="make bench's output folder, for latency (default: bench-results)")
     a = p.parse_args(argv)
-    try:
+
+    def work() -> str:
         target = ship(Shipment(a.variant, a.precision, a.artifacts, a.out, a.bench))
-    except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"{target}: {', '.join(sorted(p.name for p in target.iterdir()))}")
-    return 0
+        return f"{target}: {', '.join(sorted(p.name for p in target.iterdir()))}"
+
+    return run_command(work)
 
 
 if __name__ == "__main__":

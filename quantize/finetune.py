@@ -207,19 +207,11 @@ def parse(argv: list[str] | None) -> QatSettings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from convert.pipeline import ValidationFailed, summary_line
+    from convert.pipeline import REJECTED, summary_line
+    from runtime.cli import run_command
 
     settings = parse(argv)
-    try:
-        result = run(settings)
-    except ValidationFailed as error:
-        print(f"error: validation failed: {error}", file=sys.stderr)
-        return 3
-    except (ValueError, OSError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(summary_line(result))
-    return 0
+    return run_command(lambda: summary_line(run(settings)), REJECTED)
 
 
 if __name__ == "__main__":

@@ -226,14 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     counts = tuple(int(n) for n in a.float.split(",") if n.strip())
     settings = ReportSettings(a.variant, a.weights, a.data, a.size, a.classes, a.images, a.calib, counts, a.out)
-    try:
+    from runtime.cli import run_command
+
+    def work() -> str:
         paths = run(settings)
-    except (ValueError, OSError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {', '.join(map(str, paths))}")
-    print(paths[0].read_text())
-    return 0
+        return f"wrote {', '.join(map(str, paths))}\n{paths[0].read_text()}"
+
+    return run_command(work)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from runtime.cli import run_command
+
 from .progressive import PRESETS
 from .recipes import RECIPES
 from .run import Settings, train
@@ -87,15 +89,13 @@ def parse(argv: list[str] | None) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     settings = parse(argv)
-    try:
-        summary = train(settings)
-    except (ValueError, OSError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    return run_command(lambda: result_line(train(settings)))
+
+
+def result_line(summary: dict) -> str:
     best = summary["best"] or {}
-    print(f"{summary['out']}/model.keras: best val top-1 {best.get('val_top1', float('nan')):.4f} at epoch "
-          f"{best.get('epoch')} of {summary['completed_epochs']} | {summary['train_seconds']:.0f} s training")
-    return 0
+    return (f"{summary['out']}/model.keras: best val top-1 {best.get('val_top1', float('nan')):.4f} at epoch "
+            f"{best.get('epoch')} of {summary['completed_epochs']} | {summary['train_seconds']:.0f} s training")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from convert.artifacts import atomic_write  # noqa: E402
 
+from runtime.cli import run_command  # noqa: E402
+
 from .outputs import save_figure  # noqa: E402
 
 DEFAULT_VARIANTS = ("s", "s_all_mbconv", "s_all_fused", "s_half_depth", "s_two_stages_dropped")
@@ -131,16 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         variants += [f"ghost_{v}" for v in variants if not v.startswith("ghost_")]
     from .run import preflight
 
-    try:
+    def work() -> str:
         for variant in variants:  # every name and setting checked before the first hour of training
             preflight(dataclasses.replace(settings, variant=variant))
-        settings = dataclasses.replace(settings, size=settings.size or 128)
-        rows = study(settings, variants, Path(own.out), not own.no_int8)
-    except (ValueError, OSError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(markdown(rows))
-    return 0
+        return markdown(study(dataclasses.replace(settings, size=settings.size or 128), variants, Path(own.out),
+                              not own.no_int8))
+
+    return run_command(work)
 
 
 if __name__ == "__main__":

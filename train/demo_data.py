@@ -41,6 +41,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from runtime.files import replace_folder
+
 SHAPES = ("disc", "square", "triangle", "star", "ring", "cross")
 FILLS = ("solid", "striped", "dotted")
 CLASSES: tuple[str, ...] = (*SHAPES, "stripes", "checker")
@@ -277,17 +279,6 @@ def _write_all(tmp: Path, params: dict) -> None:
     (tmp / META_FILE).write_text(json.dumps(params, indent=1) + "\n")  # last: marks the set complete
 
 
-def _install(tmp: Path, out: Path) -> None:
-    """Put the finished tmp folder in OUT's place (an empty OUT or a replaced demo set goes)."""
-    if out.exists():
-        old = out.with_name(f"{out.name}.old-{os.getpid()}")
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(out)
-
-
 def generate(out: str | Path, train_per_class: int = 400, val_per_class: int = 50, size: int = 96,
              seed: int = 0, kind: str = "shapes") -> dict:
     """Write the demo set to OUT (or find it already there); returns a summary.
@@ -307,7 +298,7 @@ def generate(out: str | Path, train_per_class: int = 400, val_per_class: int = 5
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         _write_all(tmp, params)
-        _install(tmp, out)
+        replace_folder(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if state == "other-demo":

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.cli import run_command
+
 from .data import eval_images
 from .folders import LabelledFiles, Splits, scan
 
@@ -211,15 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--val-fraction", type=float, default=0.1, help="as given to make train (default 0.1)")
     p.add_argument("--seed", type=int, default=0, help="as given to make train (default 0)")
     a = p.parse_args(argv)
-    try:
-        out = a.out or str(Path(a.model).parent / f"{Path(a.model).stem}_evaluation")
-        result = evaluate(a.model, a.data, out, a.reference, a.split,
-                          a.val_fraction, a.seed)
-    except (ValueError, OSError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(report(result))
-    return 0
+    out = a.out or str(Path(a.model).parent / f"{Path(a.model).stem}_evaluation")
+    return run_command(lambda: report(evaluate(a.model, a.data, out, a.reference, a.split, a.val_fraction, a.seed)))
 
 
 if __name__ == "__main__":
