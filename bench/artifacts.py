@@ -3,14 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-import json
 import os
-import re
+from runtime.artifacts import parse_name, read_manifest
 
-PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8", "int8_qat")  # convert's, without importing TF
-UNKNOWN = "unknown"
 DEFAULT_GLOB = "artifacts/*/*.tflite"
-_NAME = re.compile(rf"^(?P<variant>.+)_(?P<precision>{'|'.join(PRECISIONS)})\.tflite$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,20 +26,9 @@ class ModelInfo:
         return (self.variant, self.input_size, self.num_classes, self.weights)
 
 
-def parse_name(filename: str) -> tuple[str, str]:
-    """`ghost_s_int8.tflite` -> ("ghost_s", "int8"); anything else -> unknown, unknown."""
-    match = _NAME.match(os.path.basename(filename))
-    return (match["variant"], match["precision"]) if match else (UNKNOWN, UNKNOWN)
-
-
 def _manifest_entry(path: str) -> dict:
     """The manifest's facts about this file (variant-level keys merged with its artifact entry)."""
-    manifest_path = os.path.join(os.path.dirname(path), "manifest.json")
-    try:
-        with open(manifest_path) as f:
-            manifest = json.load(f)
-    except (OSError, ValueError):
-        return {}
+    manifest = read_manifest(os.path.dirname(path))
     entry = manifest.get("artifacts", {}).get(os.path.basename(path))
     if entry is None:  # a manifest for other files says nothing about this one
         return {}

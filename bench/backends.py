@@ -17,7 +17,9 @@ import sys
 from typing import Callable
 
 from . import android
-from .artifacts import UNKNOWN, ModelInfo
+from runtime.artifacts import UNKNOWN
+
+from .artifacts import ModelInfo
 from .jobs import BackendSpec
 from .machine import vulkan_device
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import psutil
 
+from runtime.artifacts import artifact_name, read_manifest
+
 DEFAULT_VARIANTS = "b0,s,ghost_b0,ghost_s"  # m and l work too: slow (minutes each at 480)
 DEFAULT_PRECISIONS = "fp32,fp16,dynamic,int8,int16x8"
 
@@ -46,8 +48,7 @@ def run_conversion(variant: str, precision: str, out: Path, extra: list[str]) ->
     row = {"variant": variant, "precision": precision, "wall_s": round(wall, 1), "peak_mb": round(peak / 2**20)}
     if child.returncode != 0:
         return {**row, "status": f"exit {child.returncode}: {(stderr.strip().splitlines() or [''])[-1][:200]}"}
-    name = f"{variant}_{precision}.tflite"
-    entry = json.loads((out / variant / "manifest.json").read_text())["artifacts"][name]
+    entry = read_manifest(out / variant)["artifacts"][artifact_name(variant, precision)]
     return {**row, "status": "ok", "size_mb": round(entry["size_bytes"] / 1e6, 2),
             "size_over_int8_floor": entry["size_over_int8_floor"],
             "cosine": round(entry["validation"]["cosine_mean"], 4),

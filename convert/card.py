@@ -13,7 +13,9 @@ from pathlib import Path
 
 from runtime.cli import run_command
 
-from . import artifacts, metadata, ops, validate
+from runtime import artifacts
+
+from . import metadata, ops, validate
 
 
 def card(path: Path) -> dict:

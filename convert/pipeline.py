@@ -24,7 +24,9 @@ from models.profile import int8_floor_bytes
 from models.weights import reestimate_batch_norm
 from quantize import ImageSet, builtin_images, default_workers, folder_images
 
-from . import artifacts, metadata, ops, recipes, validate
+from runtime import artifacts
+
+from . import metadata, ops, recipes, validate
 
 VERSION = "0.1.0"
 
@@ -156,7 +158,7 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
     lap("validate_s")
     tflite = with_metadata(job, tflite, size, labels)
     folder = Path(job.out) / job.variant
-    name = f"{job.variant}_{job.precision}"
+    name = artifacts.artifact_name(job.variant, job.precision).removesuffix(".tflite")
     problems = acceptance_problems(job, figures, op_list)
     if problems:
         rejected = folder / f"{name}.rejected.tflite"

@@ -8,8 +8,8 @@ import tensorflow as tf
 import tf_keras as keras
 
 from quantize import parallel_calibration, representative_dataset
+from runtime.artifacts import PRECISIONS
 
-PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8", "int8_qat")
 CALIBRATED = ("int8", "int8_per_tensor", "int16x8")  # the precisions that need calibration images
 FULL_INTEGER = ("int8", "int8_per_tensor", "int8_qat")  # integer end to end, with integer I/O
 IO_TYPES = {"uint8": tf.uint8, "int8": tf.int8}

@@ -24,7 +24,9 @@ from pathlib import Path
 from runtime.cli import run_command
 from runtime.files import replace_folder
 
-from . import artifacts, card as cards, kotlin
+from runtime import artifacts
+
+from . import card as cards, kotlin
 
 
 @dataclass
@@ -39,15 +41,14 @@ class Shipment:
 def _source(s: Shipment) -> tuple[Path, dict, dict]:
     """The artifact, its manifest and its entry; every reason not to ship is a ValueError."""
     folder = Path(s.artifacts) / s.variant
-    path = folder / f"{s.variant}_{s.precision}.tflite"
+    path = folder / artifacts.artifact_name(s.variant, s.precision)
     if not path.is_file():
         make = "make qat" if s.precision == "int8_qat" else "make tflite"
         raise FileNotFoundError(f"{path} does not exist: run `{make} VARIANT={s.variant} PRECISION={s.precision} "
                                 f"OUT={s.artifacts}` first (with WEIGHTS= your trained model)")
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text())
-        entry = manifest["artifacts"][path.name]
-    except (OSError, ValueError, KeyError):
+    manifest = artifacts.read_manifest(folder)
+    entry = manifest.get("artifacts", {}).get(path.name)
+    if entry is None:
         raise ValueError(f"{folder / 'manifest.json'} has no entry for {path.name}: rebuild it with make tflite") from None
     if artifacts.sha256(path.read_bytes()) != entry["sha256"]:
         raise ValueError(f"{path} is not the file its manifest describes (sha256 differs): rebuild it with make tflite")

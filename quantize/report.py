@@ -92,7 +92,7 @@ def fix_rows(files: dict[int, bytes], score, out: Path, name: str) -> list[dict]
     """Size, held-out accuracy (`score(tflite) -> dict`) and 1-thread latency of each file."""
     from bench.sweep import measure
     from bench.timing import RunSettings
-    from convert.artifacts import atomic_write
+    from runtime.artifacts import atomic_write
 
     table = []
     for count, tflite in files.items():
@@ -156,7 +156,7 @@ def plot(path: Path, rows: list[dict], title: str, top: int = 30) -> None:
 
 
 def write(rows: list[dict], out: Path, name: str, title: str, fixes: list[dict]) -> list[Path]:
-    from convert.artifacts import atomic_write
+    from runtime.artifacts import atomic_write
 
     text = io.StringIO()
     writer = csv.DictWriter(text, COLUMNS, extrasaction="ignore")

@@ -19,7 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from convert.artifacts import atomic_write  # noqa: E402
+from runtime.artifacts import atomic_write  # noqa: E402
 
 from runtime.cli import run_command  # noqa: E402
 

@@ -165,7 +165,7 @@ def evaluate(model_path: str, data: str, out: str | None = None, reference: str 
     if out:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        from convert.artifacts import atomic_write
+        from runtime.artifacts import atomic_write
 
         atomic_write(folder / "evaluation.json", json.dumps(result, indent=2) + "\n")
         plot_confusion(folder / "confusion_matrix.png", result["confusion_matrix"], splits.class_names,

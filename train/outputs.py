@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from convert.artifacts import atomic_write  # noqa: E402
+from runtime.artifacts import atomic_write  # noqa: E402
 
 HISTORY_COLUMNS = ("epoch", "stage", "image_size", "randaug", "mixup", "dropout", "frozen_backbone", "loss",
                    "train_top1", "val_loss", "val_top1", "val_top5", "learning_rate", "train_images_per_s",

@@ -23,7 +23,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 import models
-from convert.artifacts import ensure_writable
+from runtime.artifacts import ensure_writable
 from models.weights import check_switches, transfer_weights
 
 from . import outputs, progressive, recipes

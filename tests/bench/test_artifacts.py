@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from bench.artifacts import UNKNOWN, describe, expand, parse_name
+from bench.artifacts import describe, expand
+from runtime.artifacts import UNKNOWN, parse_name
 
 
 @pytest.mark.parametrize("name, expected", [

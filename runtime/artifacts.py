@@ -1,11 +1,40 @@
-"""Files that ship: written atomically, described by a manifest, never half-written."""
+"""The artifact contract, in one place: which precisions exist, how a file is named
+(`{variant}_{precision}.tflite`), the manifest beside it (schema-versioned), and how files are
+written (atomically, never half-written). convert writes it; bench, train, quantize and ship read it.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
+
+# Every precision a .tflite can have; convert.recipes has one recipe per name (tested).
+PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8", "int8_qat")
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 2  # 2: per-artifact "runtimes" (op versions, tflite-runtime 2.14 check)
+UNKNOWN = "unknown"
+_NAME = re.compile(rf"^(?P<variant>.+)_(?P<precision>{'|'.join(PRECISIONS)})\.tflite$")
+
+
+def artifact_name(variant: str, precision: str) -> str:
+    return f"{variant}_{precision}.tflite"
+
+
+def parse_name(filename: str) -> tuple[str, str]:
+    """`ghost_s_int8.tflite` -> ("ghost_s", "int8"); anything else -> unknown, unknown."""
+    match = _NAME.match(os.path.basename(filename))
+    return (match["variant"], match["precision"]) if match else (UNKNOWN, UNKNOWN)
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of a variant's folder ({} when there is none or it is unreadable)."""
+    try:
+        return json.loads((Path(folder) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -44,12 +73,8 @@ def sha256(data: bytes) -> str:
 
 def update_manifest(folder: Path, common: dict, file_name: str, entry: dict) -> dict:
     """manifest.json keeps one entry per artifact of the variant: re-reads, updates, rewrites."""
-    path = folder / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        manifest = {}
-    manifest.update(common)
+    manifest = read_manifest(folder)
+    manifest.update(common, manifest_version=MANIFEST_VERSION)
     manifest.setdefault("artifacts", {})[file_name] = entry
-    atomic_write(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
