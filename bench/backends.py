@@ -18,13 +18,12 @@ from typing import Callable
 
 from . import android
 from runtime.artifacts import UNKNOWN
+from runtime.environments import LEGACY_PYTHON, REPO_ROOT
 
 from .artifacts import ModelInfo
 from .jobs import BackendSpec
 from .machine import vulkan_device
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LEGACY_PYTHON = os.path.join(REPO_ROOT, ".venv-legacy", "bin", "python")
 
 
 @dataclasses.dataclass(frozen=True)

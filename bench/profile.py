@@ -25,7 +25,7 @@ from pathlib import Path
 
 from runtime.cli import run_command
 
-from .backends import REPO_ROOT
+from runtime.environments import REPO_ROOT, with_repo_on_path
 
 # Kernel symbol -> the op type it computes (first match wins; XNNPACK's naming:
 # xnn_<datatype>_<operation>_<variant>_ukernel_<tile>__<isa>).
@@ -161,7 +161,7 @@ def record(model: str, threads: int, seconds: float, workdir: str) -> tuple[dict
     stats = os.path.join(workdir, "stats.json")
     worker = [sys.executable, "-m", "bench.profile_worker", model, str(threads), str(seconds), stats]
     # One BLAS thread: numpy's OpenBLAS otherwise spins a thread that shows up in the samples.
-    env = {**os.environ, "PYTHONPATH": REPO_ROOT, "TF_CPP_MIN_LOG_LEVEL": "2", "OPENBLAS_NUM_THREADS": "1"}
+    env = with_repo_on_path({**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "OPENBLAS_NUM_THREADS": "1"})
     done = subprocess.run([perf, "record", "-F", "999", "-o", data, "--", *worker], capture_output=True,
                           text=True, cwd=REPO_ROOT, env=env)
     if done.returncode != 0 or not os.path.exists(stats):

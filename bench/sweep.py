@@ -16,7 +16,9 @@ from typing import Iterable
 
 from . import android
 from .artifacts import ModelInfo, describe
-from .backends import REGISTRY, REPO_ROOT, Availability, Context
+from runtime.environments import REPO_ROOT, with_repo_on_path
+
+from .backends import REGISTRY, Availability, Context
 from .jobs import BackendSpec, Job, is_keras
 from .records import FAILED, SKIPPED, Record
 from .timing import RunSettings
@@ -61,8 +63,7 @@ def plan(models: list[ModelInfo], specs: list[BackendSpec], threads: list[int],
 
 
 def worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (REPO_ROOT, env.get("PYTHONPATH")) if p)
+    env = with_repo_on_path(dict(os.environ))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "XDG_RUNTIME_DIR" not in env:  # LiteRT's GPU accelerator (Dawn) needs one
         env["XDG_RUNTIME_DIR"] = _private_runtime_dir().name

@@ -62,7 +62,7 @@ def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:
     import subprocess
     import tempfile
 
-    from bench.backends import LEGACY_PYTHON  # one definition of where that environment lives
+    from runtime.environments import LEGACY_PYTHON
 
     if not os.path.exists(LEGACY_PYTHON):
         return {"status": "skipped", "reason": f"no {LEGACY_PYTHON}: make bench-legacy-env"}

@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from runtime.environments import with_repo_on_path
+
 from .calibration import calibration_inputs
 
 MIN_IMAGES_PER_WORKER = 8  # below this, starting a process (it imports TF) costs more than it saves
 MAX_WORKERS = 8  # each worker holds TF and the float model: about 1 GB for ghost_s at 384
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def default_workers() -> int:
@@ -63,7 +64,7 @@ def _worker_main(argv: list[str]) -> int:
 
 def _run_workers(float_model: bytes, shards: list[np.ndarray], folder: Path, bar: tqdm) -> list[bytes]:
     (folder / "model.tflite").write_bytes(float_model)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = with_repo_on_path(dict(os.environ))
     workers, readers = [], []
     for i, shard in enumerate(shards):
         np.save(folder / f"images{i}.npy", shard)

@@ -16,11 +16,11 @@ from quantize.finetune import main as qat_main
 from train.__main__ import main as train_main
 from train.data import eval_images
 
+from runtime.environments import MEDIAPIPE_PYTHON
 from tests.conftest import client_python
 from tests.train.test_train import FAST
 
 REPO = Path(__file__).resolve().parents[2]
-MEDIAPIPE_PYTHON = str(REPO / ".venv-mediapipe" / "bin" / "python")
 PRECISIONS = ("fp32", "fp16", "int8", "int8_qat")
 
 

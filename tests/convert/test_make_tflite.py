@@ -248,7 +248,7 @@ def test_inspect_prints_the_card_of_a_file_and_refuses_what_is_not_one(int8_run,
 
 
 def test_the_manifest_records_op_versions_and_the_legacy_runtime_gives_the_same_outputs(int8_run):
-    from bench.backends import LEGACY_PYTHON
+    from runtime.environments import LEGACY_PYTHON
     from tests.conftest import client_python
 
     _, _, manifest = int8_run

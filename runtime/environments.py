@@ -1,0 +1,15 @@
+"""Where the project and its client environments live. Each client runtime that cannot share
+.venv (tflite-runtime 2.14 needs numpy<2; mediapipe pins another absl-py) has its own
+virtual environment beside it, built by a make target."""
+from __future__ import annotations
+
+import os
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LEGACY_PYTHON = os.path.join(REPO_ROOT, ".venv-legacy", "bin", "python")  # make bench-legacy-env
+MEDIAPIPE_PYTHON = os.path.join(REPO_ROOT, ".venv-mediapipe", "bin", "python")  # make mediapipe-env
+
+
+def with_repo_on_path(env: dict[str, str]) -> dict[str, str]:
+    """`env` for a child process that imports the project's packages."""
+    return {**env, "PYTHONPATH": os.pathsep.join(p for p in (REPO_ROOT, env.get("PYTHONPATH")) if p)}
