@@ -18,8 +18,10 @@ def test_cli_writes_table_csv_json_and_plots(artifacts_dir, tmp_path, capsys):
     assert "| b0_fp32.tflite | fp32 | cpu | 1 |" in printed and "| npu |" in printed
     assert (out / "results.md").read_text() in printed
     rows = list(csv.DictReader(open(out / "results.csv")))
-    assert [(r["model"], r["backend"], r["status"]) for r in rows][:2] == [
-        ("b0_fp32.tflite", "cpu", "ok"), ("b0_fp32.tflite", "npu", rows[1]["status"])]
+    assert [(r["model"], r["backend"]) for r in rows][:2] == [("b0_fp32.tflite", "cpu"), ("b0_fp32.tflite", "npu")]
+    assert rows[0]["status"] == "ok"
+    # The NPU row: measured where a device exists, otherwise a row that says why not.
+    assert rows[1]["status"] == "ok" or (rows[1]["status"] in ("skipped", "failed") and rows[1]["reason"])
     data = json.load(open(out / "results.json"))
     assert data["machine"]["cpu"] and data["settings"]["num_runs"] == 5
     assert data["records"][0]["latency"]["runs"] == 5

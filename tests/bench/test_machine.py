@@ -1,4 +1,4 @@
-import shutil
+import pytest
 
 from bench.machine import machine_info, vulkan_device
 
@@ -11,9 +11,9 @@ def test_machine_names_the_cpu_and_its_simd_flags():
     assert machine.cpu in machine.summary()
 
 
-def test_lavapipe_is_recognised_as_software():
+def test_a_vulkan_device_is_named_and_lavapipe_is_recognised_as_software():
     device = vulkan_device()
-    if device is not None and "llvmpipe" in device.name:
-        assert device.software
-    if shutil.which("vulkaninfo") is None and device is not None:
-        assert device.name  # from the ICD manifests
+    if device is None:
+        pytest.skip("no Vulkan device here (make bench-gpu-sw installs lavapipe)")
+    assert device.name  # from vulkaninfo, or the ICD manifests without it
+    assert device.software == any(s in device.name.lower() for s in ("llvmpipe", "lavapipe", "swiftshader"))
