@@ -7,6 +7,7 @@ import sys
 
 import models
 from models.profile import count_macs, markdown, variant_table
+from runtime.cli import run_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,24 +27,30 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--save", help="write the model to this .keras file")
     args = parser.parse_args(argv)
 
-    try:
-        if args.command == "list":
-            print("\n".join(models.variant_names()))
-        elif args.command == "table":
-            rows = variant_table(args.names or None, args.size)
-            print(json.dumps(rows, indent=1) if args.json else markdown(rows))
-        else:
-            model = models.build(args.variant, input_size=args.size, num_classes=args.classes,
-                                 activation=args.activation, se=not args.no_se)
-            print(f"{model.name}: input {model.input_shape}, {model.count_params():,} params, "
-                  f"{count_macs(model) / 1e9:.3f} GMACs, {len(model.layers)} layers")
-            if args.save:
-                model.save(args.save)
-                print(f"saved {args.save}")
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return run_command(lambda: COMMANDS[args.command](args))
+
+
+def _list(args) -> str:
+    return "\n".join(models.variant_names())
+
+
+def _table(args) -> str:
+    rows = variant_table(args.names or None, args.size)
+    return json.dumps(rows, indent=1) if args.json else markdown(rows)
+
+
+def _build(args) -> str:
+    model = models.build(args.variant, input_size=args.size, num_classes=args.classes,
+                         activation=args.activation, se=not args.no_se)
+    summary = (f"{model.name}: input {model.input_shape}, {model.count_params():,} params, "
+               f"{count_macs(model) / 1e9:.3f} GMACs, {len(model.layers)} layers")
+    if args.save:
+        model.save(args.save)
+        summary += f"\nsaved {args.save}"
+    return summary
+
+
+COMMANDS = {"list": _list, "table": _table, "build": _build}
 
 
 if __name__ == "__main__":
