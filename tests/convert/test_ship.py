@@ -19,6 +19,9 @@ def int8_run(tmp_path_factory, tiny_variant):
     out = tmp_path_factory.mktemp("ship")
     (out / "labels.txt").write_text("\n".join(LABELS) + "\n")
     assert convert_main(["ghost_tiny", *FAST, "--labels", str(out / "labels.txt"), "--out", str(out / "artifacts")]) == 0
+    for extra in (["--precision", "fp32"], ["--precision", "int8", "--io", "int8"]):  # float; int8 I/O: no metadata
+        out_dir = out / ("artifacts" if extra[1] == "fp32" else "int8_io")
+        assert convert_main(["ghost_tiny", *FAST, "--labels", str(out / "labels.txt"), "--out", str(out_dir), *extra]) == 0
     folder = out / "artifacts" / "ghost_tiny"
     return folder, (folder / "ghost_tiny_int8.tflite").read_bytes(), json.loads((folder / "manifest.json").read_text())
 
@@ -51,6 +54,14 @@ def test_a_shipment_holds_the_file_its_labels_manifest_card_and_kotlin(int8_run,
         assert source.count("{") == source.count("}") and source.count("(") == source.count(")")
 
 
+def test_a_float_file_ships_with_float_kotlin(int8_run, tmp_path):
+    folder, _, _ = int8_run
+    assert _ship(folder, tmp_path / "dist", "--precision", "fp32") == 0
+    litert = (tmp_path / "dist" / "ghost_tiny" / "kotlin" / "LiteRtClassifier.kt").read_text()
+    assert '"ghost_tiny_fp32.tflite"' in litert and "writeFloat(rgb)" in litert and "readFloat()" in litert
+    assert "writeInt8" not in litert and "float32" in (tmp_path / "dist" / "ghost_tiny" / "MODEL_CARD.md").read_text()
+
+
 def test_shipping_again_replaces_the_folder_whole(int8_run, tmp_path):
     folder, _, _ = int8_run
     out = tmp_path / "dist"
@@ -79,4 +90,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(int8_run, tmp_path, cap
     assert ship_main(["ghost_tiny", "--artifacts", str(tampered.parent), "--out", str(tmp_path / "b")]) == 2
     error = capsys.readouterr().err.strip()
     assert "sha256 differs" in error and "\n" not in error
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert ship_main(["ghost_tiny", "--artifacts", str(folder.parent.parent / "int8_io"), "--out",
+                      str(tmp_path / "c")]) == 2
+    assert "has no TFLite metadata" in capsys.readouterr().err
+    assert not any((tmp_path / name).exists() for name in ("a", "b", "c"))
