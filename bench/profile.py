@@ -182,7 +182,8 @@ def parse_report(text: str) -> list[tuple[str, float]]:
     for line in text.splitlines():
         match = re.match(r"\s*([\d.]+)%\s+\[[^\]]+\]\s+(.+?)\s*$", line)
         if match:
-            rows.append((match.group(2).strip(), float(match.group(1))))
+            symbol = re.sub(r"(\s+-)+$", "", match.group(2)).strip()  # perf pads empty columns with "-"
+            rows.append((symbol, float(match.group(1))))
     return rows
 
 

@@ -16,7 +16,7 @@ RECORDED = """
     11.80%  [.] xnn_qs8_qc8w_igemm_minmax_fp32_ukernel_7x16c8__avx512vnni_prfm
      5.70%  [.] xnn_x8_lut_ukernel__avx512skx_vpshufb_u64
      5.10%  [.] xnn_qs8_vmul_minmax_fp32_ukernel__avx_mul16_ld64_u16
-     1.30%  [.] _PyEval_EvalFrameDefault
+     1.30%  [.] _PyEval_EvalFrameDefault                                                                        -      -
      0.50%  [.] tflite::ops::builtin::quantize::Eval<(tflite::ops::builtin::quantize::KernelType)0>
 """
 
