@@ -42,6 +42,29 @@ def tiny_variant():
     return register_tiny()
 
 
+# make train's settings for tests: the tiny Ghost variant, 3 epochs in 2 stages, 48 px.
+TRAIN_FAST = ["--variant", "ghost_tiny", "--size", "48", "--batch", "16", "--epochs", "3", "--stages", "2"]
+
+
+@pytest.fixture(scope="session")
+def trained_tiny(tmp_path_factory, small_demo, tiny_variant):
+    """ghost_tiny trained briefly on small_demo and converted to fp32, fp16 and uint8-I/O int8 with its
+    labels packed inside: (model.keras, the artifacts folder). Shared: training and converting it is
+    most of the time of every test that needs a trained model."""
+    from convert.__main__ import main as convert_main
+    from train.__main__ import main as train_main
+
+    root = tmp_path_factory.mktemp("trained")
+    assert train_main([*TRAIN_FAST, "--data", str(small_demo), "--out", str(root / "run")]) == 0
+    model = root / "run" / "model.keras"
+    for precision in ("fp32", "fp16", "int8"):
+        assert convert_main(["ghost_tiny", "--precision", precision, "--size", "48", "--classes", "8",
+                             "--weights", str(model), "--data", str(small_demo), "--calib", "16", "--validate", "8",
+                             "--no-gpu-check", "--out", str(root / "artifacts"),
+                             "--max-top1-drop", "100"]) == 0  # a 3-epoch tiny model: int8 may lose a lot
+    return model, root / "artifacts" / "ghost_tiny"
+
+
 @pytest.fixture(scope="session")
 def small_demo(tmp_path_factory):
     """8 classes x (12 train + 4 val) generated images at 40 px: seconds to make and to train on."""

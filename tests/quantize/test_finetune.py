@@ -5,19 +5,15 @@ import pytest
 
 from convert.__main__ import main as convert_main
 from quantize.finetune import chance_warning, main
-from train.__main__ import main as train_main
 
-from tests.train.test_train import FAST
 
 QAT = ["--variant", "ghost_tiny", "--size", "48", "--batch", "16", "--epochs", "1", "--no-gpu-check",
        "--max-top1-drop", "100"]  # a 3-epoch tiny model: what int8 loses is not the point here
 
 
 @pytest.fixture(scope="module")
-def trained_model(tmp_path_factory, small_demo, tiny_variant):
-    out = tmp_path_factory.mktemp("qat") / "run"
-    assert train_main([*FAST, "--data", str(small_demo), "--out", str(out)]) == 0
-    return out / "model.keras"
+def trained_model(trained_tiny):
+    return trained_tiny[0]
 
 
 def test_qat_writes_an_integer_only_file_with_its_history_in_the_manifest(trained_model, small_demo, tmp_path):

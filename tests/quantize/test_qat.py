@@ -37,8 +37,8 @@ def _qat_file(variant: str, **switches) -> tuple[keras.Model, bytes, bytes]:
 @pytest.mark.parametrize("variant,switches", [
     ("ghost_tiny", {}),
     ("ghost_tiny", {"activation": "hard_swish"}),
-    ("ghost_tiny", {"activation": "relu6", "se": False}),
-    ("tiny", {}),
+    pytest.param("ghost_tiny", {"activation": "relu6", "se": False}, marks=pytest.mark.slow),
+    pytest.param("tiny", {}, marks=pytest.mark.slow),
 ], ids=["ghost", "ghost-hard_swish", "ghost-relu6-no_se", "standard"])
 def test_every_switch_converts_to_the_integer_only_graph_of_post_training_int8(tiny_variant, variant, switches):
     """Same ops as the post-training file (no requantizing QUANTIZE between ops, nothing in

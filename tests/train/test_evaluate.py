@@ -6,24 +6,14 @@ import pytest
 from PIL import Image
 
 from convert.__main__ import main as convert_main
-from train.__main__ import main as train_main
 from train.evaluate import main, evaluate
 
-from tests.train.test_train import FAST
 
 
 @pytest.fixture(scope="module")
-def model_and_files(tmp_path_factory, small_demo, tiny_variant):
+def model_and_files(trained_tiny):
     """A briefly trained ghost_tiny, and its fp32 and uint8-I/O int8 files (labels packed inside)."""
-    root = tmp_path_factory.mktemp("evaluate")
-    assert train_main([*FAST, "--data", str(small_demo), "--out", str(root / "run")]) == 0
-    model = root / "run" / "model.keras"
-    for precision in ("fp32", "int8"):
-        assert convert_main(["ghost_tiny", "--precision", precision, "--size", "48", "--classes", "8",
-                             "--weights", str(model), "--data", str(small_demo), "--calib", "16", "--validate", "8",
-                             "--no-gpu-check", "--out", str(root / "artifacts"),
-                             "--max-top1-drop", "100"]) == 0  # a 3-epoch tiny model: int8 may lose a lot
-    folder = root / "artifacts" / "ghost_tiny"
+    model, folder = trained_tiny
     return model, folder / "ghost_tiny_fp32.tflite", folder / "ghost_tiny_int8.tflite"
 
 

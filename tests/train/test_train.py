@@ -13,8 +13,10 @@ import models
 from train.__main__ import main
 from train.outputs import RunLock
 
+from tests.conftest import TRAIN_FAST
+
 REPO = Path(__file__).resolve().parents[2]
-FAST = ["--variant", "ghost_tiny", "--size", "48", "--batch", "16", "--epochs", "3", "--stages", "2"]
+FAST = TRAIN_FAST
 CHILD = """
 import sys
 from tests.conftest import register_tiny
