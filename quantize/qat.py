@@ -167,7 +167,8 @@ def scope():
 
 
 def quantization_aware(model: keras.Model, input_range: tuple[float, float] = (0.0, 255.0)) -> keras.Model:
-    """`model` with fake quantization wherever its TFLite file will be int8, sharing its weights.
+    """A copy of `model` (same weights, its own variables: fine-tuning leaves `model` as it is)
+    with fake quantization wherever its TFLite file will be int8.
 
     The input range is fixed to `input_range` (pixels: scale 1, zero point 0 in a uint8 file)
     instead of the range of the images seen, so the file keeps the input contract."""
