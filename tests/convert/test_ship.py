@@ -94,3 +94,23 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(int8_run, tmp_path, cap
                       str(tmp_path / "c")]) == 2
     assert "has no TFLite metadata" in capsys.readouterr().err
     assert not any((tmp_path / name).exists() for name in ("a", "b", "c"))
+
+
+def test_the_card_carries_what_make_evaluate_and_make_bench_measured(trained_tiny, small_demo, tmp_path):
+    from bench.cli import main as bench_main
+    from train.evaluate import main as evaluate_main
+
+    _, folder = trained_tiny
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(folder, artifacts / "ghost_tiny")
+    model = artifacts / "ghost_tiny" / "ghost_tiny_int8.tflite"
+    assert evaluate_main(["--model", str(model), "--data", str(small_demo)]) == 0  # writes beside the file
+    assert bench_main([str(model), "--backends", "cpu", "--num_threads", "1", "--num_runs", "5", "--warmup_runs", "1",
+                       "--min_secs", "0", "--out", str(tmp_path / "bench"), "--no_progress"]) == 0
+    assert ship_main(["ghost_tiny", "--artifacts", str(artifacts), "--out", str(tmp_path / "dist"),
+                      "--bench", str(tmp_path / "bench")]) == 0
+    card = (tmp_path / "dist" / "ghost_tiny" / "MODEL_CARD.md").read_text()
+    evaluation = json.loads((model.parent / "ghost_tiny_int8_evaluation" / "evaluation.json").read_text())
+    assert f"`make evaluate`: top-1 {evaluation['top1']:.2%}" in card
+    assert "`make bench`:" in card and "ms p50 on `cpu`, 1 thread(s)" in card
+    assert "held-out top-1 on 32 labelled images" in card  # from the conversion's own labelled scoring
