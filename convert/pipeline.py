@@ -151,9 +151,9 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
     tflite = recipes.convert(convertible, job.precision, images.calibration, job.io_type, job.calibration_workers)
     lap("convert_s")
     figures = validate.validate(model, tflite, images.validation)
-    accuracy = labelled_accuracy(job, model, tflite, labels, size)
-    if accuracy:
-        figures["accuracy"] = accuracy
+    held = held_out(job, model, labels, size)
+    if held:
+        figures["accuracy"] = labelled_accuracy(held, tflite)
     op_list = ops.operators(tflite)
     lap("validate_s")
     tflite = with_metadata(job, tflite, size, labels)
@@ -190,9 +190,20 @@ def with_metadata(job: Job, tflite: bytes, size: int, labels: list[str] | None) 
                     f"{'probabilities' if job.weights else 'logits (untrained)'} for {job.classes} classes")
 
 
-def labelled_accuracy(job: Job, model, tflite: bytes, labels: list[str] | None, size: int) -> dict | None:
-    """Held-out top-1 of Keras and of the file on DATA's labelled images (the held-out split
-    `make train` uses: val/ or test/, else its seeded 10% per class). Trained models only."""
+@dataclass
+class HeldOut:
+    """DATA's labelled held-out images with the Keras model's top-1 on them: decoded and
+    predicted once, however many files are then scored (quant-report scores several)."""
+
+    images: np.ndarray
+    truth: np.ndarray
+    keras_top1: np.ndarray
+    split: str
+
+
+def held_out(job: Job, model, labels: list[str] | None, size: int) -> HeldOut | None:
+    """The held-out split `make train` uses (val/ or test/, else its seeded 10% per class), a seeded
+    sample of `job.accuracy_images`. Trained models with labelled DATA only."""
     if not (job.weights and job.data and labels):
         return None
     from train.evaluate import images_of, matched_labels
@@ -203,13 +214,18 @@ def labelled_accuracy(job: Job, model, tflite: bytes, labels: list[str] | None, 
     files = LabelledFiles([splits.val.files[i] for i in order], [splits.val.labels[i] for i in order])
     index = np.asarray(matched_labels(labels, Path(job.weights), splits))
     images = images_of(files, size)
-    truth = index[np.asarray(files.labels)]
     keras_top1 = model.predict(images.astype(np.float32), batch_size=32, verbose=0).argmax(1)
-    tflite_top1 = validate.run_tflite(tflite, images).argmax(1)
-    keras_accuracy, tflite_accuracy = float(np.mean(keras_top1 == truth)), float(np.mean(tflite_top1 == truth))
-    return {"images": len(files), "split": splits.layout, "keras_top1": keras_accuracy,
+    return HeldOut(images, index[np.asarray(files.labels)], keras_top1, splits.layout)
+
+
+def labelled_accuracy(held: HeldOut, tflite: bytes) -> dict:
+    """Held-out top-1 of Keras and of the file, and their agreement."""
+    tflite_top1 = validate.run_tflite(tflite, held.images).argmax(1)
+    keras_accuracy = float(np.mean(held.keras_top1 == held.truth))
+    tflite_accuracy = float(np.mean(tflite_top1 == held.truth))
+    return {"images": len(held.images), "split": held.split, "keras_top1": keras_accuracy,
             "tflite_top1": tflite_accuracy, "top1_drop_points": round(100 * (keras_accuracy - tflite_accuracy), 3),
-            "top1_agreement": float(np.mean(keras_top1 == tflite_top1))}
+            "top1_agreement": float(np.mean(held.keras_top1 == tflite_top1))}
 
 
 def acceptance_problems(job: Job, figures: dict, op_list: list[dict]) -> list[str]:

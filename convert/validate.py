@@ -66,7 +66,8 @@ def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:
 
     if not os.path.exists(LEGACY_PYTHON):
         return {"status": "skipped", "reason": f"no {LEGACY_PYTHON}: make bench-legacy-env"}
-    tflite = open(path, "rb").read()
+    with open(path, "rb") as file:
+        tflite = file.read()
     with tempfile.TemporaryDirectory(prefix="legacy-") as tmp:
         inputs, outputs = os.path.join(tmp, "in.npy"), os.path.join(tmp, "out.npy")
         np.save(inputs, model_inputs(tflite, images))

@@ -185,6 +185,8 @@ def run(s: ReportSettings) -> list[Path]:
         raise ValueError("CLASSES is required when DATA has no class folders")
     model = models.build(s.variant, weights=s.weights, input_size=size, num_classes=classes, dropout=0.0,
                          drop_path=0.0, classifier_activation="softmax")
+    from convert.pipeline import labelled_accuracy
+
     debugger = debugger_for(model, images.calibration, images.validation)
     rows = layer_errors(debugger, model.name)
     out = Path(s.out) if s.out else Path(s.weights).parent
@@ -192,18 +194,19 @@ def run(s: ReportSettings) -> list[Path]:
     fixes = []
     if s.float_counts:
         files = mixed_precision_files(debugger, rows, s.float_counts)
-        fixes = fix_rows(files, lambda tflite: _labelled(s, model, tflite, images.class_names, size), out,
+        held = _held_out(s, model, images.class_names, size)
+        fixes = fix_rows(files, lambda tflite: labelled_accuracy(held, tflite) if held else None, out,
                          f"{s.variant}_int8")
     title = f"{s.variant} int8 per-layer error ({len(images.validation)} images from {s.data})"
     return write(rows, out, f"{s.variant}_quant_report", title, fixes)
 
 
-def _labelled(s: ReportSettings, model, tflite: bytes, labels: list[str], size: int) -> dict | None:
-    """Held-out top-1 of the file and of the float model (the split make train holds out)."""
-    from convert.pipeline import Job, labelled_accuracy
+def _held_out(s: ReportSettings, model, labels: list[str], size: int):
+    """The held-out split make train holds out, with the float model's predictions (once)."""
+    from convert.pipeline import Job, held_out
 
-    job = Job(s.variant, "int8", size, len(labels), weights=s.weights, data=s.data, seed=s.seed)
-    return labelled_accuracy(job, model, tflite, labels, size)
+    return held_out(Job(s.variant, "int8", size, len(labels), weights=s.weights, data=s.data, seed=s.seed),
+                    model, labels, size)
 
 
 def main(argv: list[str] | None = None) -> int:
