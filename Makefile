@@ -72,7 +72,7 @@ tflite: $(STAMP)  ## VARIANT=ghost_s PRECISION=int8 [SIZE= CLASSES= WEIGHTS= DAT
 VARIANTS ?= b0,s,ghost_b0,ghost_s
 PRECISIONS ?= fp32,fp16,dynamic,int8,int16x8
 conversion-figures: $(STAMP)  ## wall time, peak memory, size of each VARIANTS x PRECISIONS conversion into OUT
-	$(RUN) -m bench.conversion --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(OUT)
+	$(RUN) -m convert.cost --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(OUT)
 
 profile: $(STAMP)  ## MODEL=x.tflite [OTHER=y.tflite THREADS=1 OUT=bench-results/profile]: time per XNNPACK kernel and op type (perf)
 	@test -n "$(MODEL)" || { echo "error: make profile MODEL=file.tflite [OTHER=second.tflite]" >&2; exit 2; }

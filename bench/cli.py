@@ -5,10 +5,12 @@ import argparse
 import dataclasses
 import sys
 
-from .artifacts import DEFAULT_GLOB, describe, expand
-from .backends import LEGACY_PYTHON, REGISTRY, Context, parse_backends
+from runtime.artifacts import describe
+from runtime.backends import LEGACY_PYTHON, REGISTRY, Context, parse_backends
+from runtime.timing import RunSettings
+
+from .artifacts import DEFAULT_GLOB, expand
 from .machine import machine_info
-from .timing import RunSettings
 
 DEFAULT_BACKENDS = "cpu,interpreter,gpu,npu,legacy,tf"
 

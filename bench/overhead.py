@@ -16,11 +16,11 @@ import statistics
 import sys
 import time
 
-from .artifacts import describe
-from .jobs import BackendSpec, Job
-from .runtimes import random_input
-from .sweep import run_job
-from .timing import RunSettings
+from runtime.artifacts import describe
+from runtime.isolated import run_job
+from runtime.jobs import BackendSpec, Job
+from runtime.loaders import random_input
+from runtime.timing import RunSettings
 
 
 @dataclasses.dataclass

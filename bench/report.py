@@ -7,8 +7,9 @@ import json
 import os
 from typing import Any
 
+from runtime.records import Latency, Record, accelerator_label
+
 from .machine import Machine
-from .records import Latency, Record
 
 COLUMNS = [  # (header, formatter)
     ("model", lambda r: r.model),
@@ -41,17 +42,6 @@ def _lat(record: Record, field: str) -> str:
 def _cell(value) -> str:
     """Runtime errors span lines and may hold pipes; a table cell may not."""
     return " ".join(str(value).replace("|", "/").split())
-
-
-def accelerator_label(record: Record) -> str:
-    label = record.accelerator
-    if record.software_emulated:
-        label += " SOFTWARE-EMULATED (not a GPU timing)"
-    if record.fully_accelerated is not None:
-        # LiteRT's own verdict: False means some ops run outside the accelerator (for the
-        # CPU accelerator: outside XNNPACK, on the builtin kernels).
-        label += ", fully accelerated" if record.fully_accelerated else ", NOT fully accelerated"
-    return label
 
 
 def markdown(records: list[Record], machine: Machine | None = None) -> str:

@@ -25,6 +25,7 @@ from models.weights import reestimate_batch_norm
 from quantize import ImageSet, builtin_images, default_workers, folder_images
 
 from runtime import artifacts
+from runtime.inference import run_tflite
 
 from . import metadata, ops, recipes, validate
 
@@ -220,7 +221,7 @@ def held_out(job: Job, model, labels: list[str] | None, size: int) -> HeldOut | 
 
 def labelled_accuracy(held: HeldOut, tflite: bytes) -> dict:
     """Held-out top-1 of Keras and of the file, and their agreement."""
-    tflite_top1 = validate.run_tflite(tflite, held.images).argmax(1)
+    tflite_top1 = run_tflite(tflite, held.images).argmax(1)
     keras_accuracy = float(np.mean(held.keras_top1 == held.truth))
     tflite_accuracy = float(np.mean(tflite_top1 == held.truth))
     return {"images": len(held.images), "split": held.split, "keras_top1": keras_accuracy,

@@ -5,7 +5,9 @@ import os
 
 import numpy as np
 import tf_keras as keras
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
+from ai_edge_litert.interpreter import Interpreter
+
+from runtime.inference import model_inputs, run_tflite
 
 # Lowest acceptable mean cosine similarity to Keras, per precision. Below it the file is
 # rejected: a wrong model must not replace a good one. Int8 is loose on purpose: untrained
@@ -13,44 +15,6 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 # while a broken conversion lands near 0.
 MIN_COSINE = {"fp32": 0.9999, "fp16": 0.999, "dynamic": 0.98, "int8": 0.90, "int8_per_tensor": 0.80,
               "int16x8": 0.98, "int8_qat": 0.90}
-
-
-def _quantize(values: np.ndarray, detail: dict) -> np.ndarray:
-    scale, zero_point = detail["quantization"]
-    if not np.issubdtype(detail["dtype"], np.integer):
-        return values.astype(detail["dtype"])
-    info = np.iinfo(detail["dtype"])
-    return np.clip(np.round(values / scale + zero_point), info.min, info.max).astype(detail["dtype"])
-
-
-def _dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
-    scale, zero_point = detail["quantization"]
-    if not np.issubdtype(detail["dtype"], np.integer):
-        return values.astype(np.float32)
-    return (values.astype(np.float32) - zero_point) * scale
-
-
-def run_tflite(tflite: bytes, images: np.ndarray, num_threads: int = 2, raw: bool = False,
-               reference_kernels: bool = False) -> np.ndarray:
-    """Outputs of the .tflite for each image (batch 1 at a time), dequantized to float
-    (`raw`: as the file wrote them; `reference_kernels`: TFLite's own kernels, no XNNPACK)."""
-    resolver = (OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if reference_kernels else OpResolverType.AUTO)
-    interpreter = Interpreter(model_content=tflite, num_threads=num_threads, experimental_op_resolver_type=resolver)
-    interpreter.allocate_tensors()
-    (input_detail,), (output_detail,) = interpreter.get_input_details(), interpreter.get_output_details()
-    outputs = []
-    for image in images:
-        interpreter.set_tensor(input_detail["index"], _quantize(image[None].astype(np.float32), input_detail))
-        interpreter.invoke()
-        output = interpreter.get_tensor(output_detail["index"])
-        outputs.append((output if raw else _dequantize(output, output_detail))[0])
-    return np.stack(outputs)
-
-
-def model_inputs(tflite: bytes, images: np.ndarray) -> np.ndarray:
-    """The images as the file's input tensor takes them (quantized for integer input)."""
-    (detail,) = Interpreter(model_content=tflite).get_input_details()
-    return _quantize(images.astype(np.float32), detail)
 
 
 def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:
@@ -142,8 +106,8 @@ def gpu_check(path: str, timeout: float = 300) -> dict:
     `gpu` backend: a delegate crash must not kill the conversion). Without a GPU this is
     Mesa's software Vulkan where installed (bench/setup_gpu_sw.sh): it proves the graph
     runs there, not its speed."""
-    from bench.report import accelerator_label
-    from bench.sweep import probe
+    from runtime.isolated import probe
+    from runtime.records import accelerator_label
 
     record = probe(path, "gpu", timeout)
     if not record.ok:

@@ -90,8 +90,8 @@ def mixed_precision_files(debugger, rows: list[dict], float_counts: tuple[int, .
 
 def fix_rows(files: dict[int, bytes], score, out: Path, name: str) -> list[dict]:
     """Size, held-out accuracy (`score(tflite) -> dict`) and 1-thread latency of each file."""
-    from bench.sweep import measure
-    from bench.timing import RunSettings
+    from runtime.isolated import measure
+    from runtime.timing import RunSettings
     from runtime.artifacts import atomic_write
 
     table = []

@@ -38,8 +38,8 @@ def train_variant(variant: str, settings, out: Path) -> dict:
 
 def int8_row(variant: str, settings, out: Path, classes: int) -> dict:
     """int8 file from the trained weights, its held-out top-1 and its 1-thread latency (p50)."""
-    from bench.sweep import measure
-    from bench.timing import RunSettings
+    from runtime.isolated import measure
+    from runtime.timing import RunSettings
     from convert.pipeline import Job, ValidationFailed, run
 
     job = Job(variant, "int8", settings.size, classes, weights=str(out / "runs" / variant / "model.keras"),

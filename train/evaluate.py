@@ -39,7 +39,7 @@ class Model:
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Scores (probabilities or logits) per image."""
         if self.is_tflite:
-            from convert.validate import run_tflite
+            from runtime.inference import run_tflite
 
             return run_tflite(self.path.read_bytes(), images)
         return self.keras_model.predict(images.astype(np.float32), batch_size=32, verbose=0)

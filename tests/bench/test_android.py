@@ -1,10 +1,10 @@
 """benchmark_model's output as printed by different TFLite/LiteRT versions, parsed to records."""
 import pytest
 
-from bench import android
-from bench.artifacts import ModelInfo
-from bench.jobs import BackendSpec, Job
-from bench.timing import RunSettings
+from runtime import android
+from runtime.artifacts import ModelInfo
+from runtime.jobs import BackendSpec, Job
+from runtime.timing import RunSettings
 
 # TF 2.4-era: no log prefixes, no percentiles, "Peak memory footprint" wording.
 OLD = """\

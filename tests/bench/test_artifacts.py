@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from bench.artifacts import describe, expand
+from bench.artifacts import expand
+from runtime.artifacts import describe
 from runtime.artifacts import UNKNOWN, parse_name
 
 

@@ -1,6 +1,7 @@
 import pytest
 
-from bench.machine import machine_info, vulkan_device
+from bench.machine import machine_info
+from runtime.vulkan import vulkan_device
 
 
 def test_machine_names_the_cpu_and_its_simd_flags():

@@ -1,5 +1,5 @@
 """The speed-up table: which rows it compares, and that it leaves out what it cannot compare."""
-from bench.records import Latency, Record
+from runtime.records import Latency, Record
 from bench.report import ratios, ratios_markdown
 
 

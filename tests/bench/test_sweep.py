@@ -6,12 +6,13 @@ import sys
 
 import pytest
 
-from bench.artifacts import describe
-from bench.backends import REGISTRY, Context, check_gpu, check_legacy, parse_backends
-from bench.jobs import BackendSpec, Job
-from bench.records import FAILED, OK, SKIPPED
-from bench.sweep import execute, plan, run_job
-from bench.timing import RunSettings
+from bench.sweep import execute, plan
+from runtime.artifacts import describe
+from runtime.backends import REGISTRY, Context, check_gpu, check_legacy, parse_backends
+from runtime.isolated import run_job
+from runtime.jobs import BackendSpec, Job
+from runtime.records import FAILED, OK, SKIPPED
+from runtime.timing import RunSettings
 
 from tests.conftest import client_python
 
@@ -134,7 +135,7 @@ def test_threads_apply_only_to_backends_with_cpu_threads(fp32_model):
 
 
 def test_a_fatal_runtime_error_is_reported_by_its_check_line_not_its_stack_trace():
-    from bench.sweep import _failure
+    from runtime.isolated import _failure
 
     stderr = ("MEAN: Tensor type(INT16) is not supported.\n"
               "F0000 00:00:1 object_reader.cc:82] Check failed: tfl_tensor && type == kTfLiteFloat32\n"
@@ -144,7 +145,7 @@ def test_a_fatal_runtime_error_is_reported_by_its_check_line_not_its_stack_trace
 
 
 def test_workers_share_one_runtime_dir_that_is_removed_when_the_harness_exits(tmp_path):
-    script = ("import os; os.environ.pop('XDG_RUNTIME_DIR', None); from bench.sweep import worker_env; "
+    script = ("import os; os.environ.pop('XDG_RUNTIME_DIR', None); from runtime.isolated import worker_env; "
               "a, b = worker_env()['XDG_RUNTIME_DIR'], worker_env()['XDG_RUNTIME_DIR']; "
               "assert a == b and os.path.isdir(a); print(a)")
     env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}

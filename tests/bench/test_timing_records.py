@@ -4,8 +4,8 @@ import time
 import numpy as np
 import pytest
 
-from bench.records import Latency, Record, percentile
-from bench.timing import RunSettings, measure, timed_runs
+from runtime.records import Latency, Record, percentile
+from runtime.timing import RunSettings, measure, timed_runs
 
 
 @pytest.mark.parametrize("q", [0, 10, 50, 90, 99, 100])

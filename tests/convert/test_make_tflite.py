@@ -15,7 +15,8 @@ from PIL import Image
 from convert.__main__ import main
 from convert.metadata import read_metadata
 from convert.ops import float_ops, operators
-from convert.validate import MIN_COSINE, run_tflite, xnnpack_partitions
+from convert.validate import MIN_COSINE, xnnpack_partitions
+from runtime.inference import run_tflite
 
 SIZE = 64
 FAST = ["--size", str(SIZE), "--classes", "5", "--calib", "8", "--validate", "4", "--no-gpu-check"]
@@ -215,8 +216,8 @@ def test_converted_model_runs_in_litert_on_real_photo_crops(int8_run):
 
 
 def test_gpu_check_runs_the_file_on_the_gpu_accelerator_where_vulkan_exists(int8_run):
-    from bench.backends import Context, check_gpu
-    from bench.jobs import BackendSpec
+    from runtime.backends import Context, check_gpu
+    from runtime.jobs import BackendSpec
     from convert.validate import gpu_check
 
     folder, _, _ = int8_run

@@ -1,4 +1,5 @@
-"""Worker side of each backend: open the model in its runtime and return one inference step.
+"""Worker side of each backend: open the model in its runtime and return one inference step,
+then time it (`in_process`). runtime.backends pairs each loader with its check.
 
 Runs inside the worker subprocess. Runtime libraries are imported inside the loaders, so this
 module also imports in the legacy environment (tflite-runtime, numpy<2) and nothing loads a
@@ -8,12 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import functools
 import os
+import resource
 import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from .jobs import Job
+from .records import Latency, Record
+from .timing import measure
 
 
 class Skip(Exception):
@@ -200,13 +205,35 @@ def load_tensorflow(job: Job) -> Session:
                    accelerator=f"TensorFlow {_tf_device_name(tf, on_gpu)}")
 
 
-IN_PROCESS_LOADERS: dict[str, Callable[[Job], Session]] = {
-    "cpu": load_compiled_model,
-    "gpu": load_compiled_model,
-    "npu": load_compiled_model,
-    "interpreter": load_interpreter,
-    "delegate": load_delegate_interpreter,
-    "legacy": load_legacy,
-    "tf": load_tensorflow,
-    "tf-gpu": load_tensorflow,
-}
+# --- timing a loaded session --------------------------------------------------------------
+
+def rss_mb() -> float | None:
+    """Current resident set size (Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def _measure_in_process(load: Callable[[Job], Session], job: Job) -> Record:
+    baseline = rss_mb()  # before the runtime is imported and the model opened
+    session = load(job)
+    timing = measure(session.step, job.settings)
+    return job.record(accelerator=session.accelerator, runtime=session.runtime,
+                      fully_accelerated=session.fully_accelerated,
+                      software_emulated=session.software_emulated, init_ms=session.init_ms,
+                      first_ms=timing.first_ms, latency=Latency.from_samples(timing.samples_ms),
+                      peak_rss_mb=peak_rss_mb(), baseline_rss_mb=baseline)
+
+
+def in_process(load: Callable[[Job], Session]) -> Callable[[Job], Record]:
+    """A backend's run: open the model with `load`, time its step in this process."""
+    return functools.partial(_measure_in_process, load)

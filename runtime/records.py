@@ -79,3 +79,14 @@ class Record:
         if data.get("latency") is not None:
             data["latency"] = Latency(**data["latency"])
         return cls(**data)
+
+
+def accelerator_label(record: Record) -> str:
+    label = record.accelerator
+    if record.software_emulated:
+        label += " SOFTWARE-EMULATED (not a GPU timing)"
+    if record.fully_accelerated is not None:
+        # LiteRT's own verdict: False means some ops run outside the accelerator (for the
+        # CPU accelerator: outside XNNPACK, on the builtin kernels).
+        label += ", fully accelerated" if record.fully_accelerated else ", NOT fully accelerated"
+    return label

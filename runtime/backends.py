@@ -1,8 +1,10 @@
-"""The backend registry (parent side): what each backend is, and whether it can run here.
+"""The backend registry: one object per backend holds what it is, whether it can run here (its
+check, in the parent) and how it runs (its `run`, in the worker process).
 
 A check returns the reason a backend is skipped on this machine, or the context its worker
-needs (the interpreter to run it with, the GPU device it will get). The worker-side half of
-each backend is bench/runtimes.py (or bench/android.py).
+needs (the interpreter to run it with, the GPU device it will get). The runs live in
+runtime/loaders.py and runtime/android.py, which import their runtime libraries lazily: this
+module also imports in the legacy tflite-runtime environment.
 """
 from __future__ import annotations
 
@@ -17,13 +19,13 @@ import sys
 from typing import Callable
 
 from . import android
-from runtime.artifacts import UNKNOWN
-from runtime.environments import LEGACY_PYTHON, REPO_ROOT
-
-from .artifacts import ModelInfo
-from .jobs import BackendSpec
-from .machine import vulkan_device
-
+from .artifacts import UNKNOWN, ModelInfo
+from .environments import LEGACY_PYTHON, REPO_ROOT
+from .jobs import BackendSpec, Job
+from .loaders import (in_process, load_compiled_model, load_delegate_interpreter, load_interpreter,
+                      load_legacy, load_tensorflow)
+from .records import Record
+from .vulkan import vulkan_device
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Backend:
     name: str
     help: str
     check: Callable[[BackendSpec, Context], Availability]
+    run: Callable[[Job], Record]
     threaded: Callable[[BackendSpec], bool] = lambda spec: True
     validate: Callable[[BackendSpec], None] = _no_validation  # raises ValueError on bad input
     skip_model: Callable[[ModelInfo], str] = lambda model: ""
@@ -177,25 +180,27 @@ def check_android(spec: BackendSpec, ctx: Context) -> Availability:
 
 REGISTRY: dict[str, Backend] = {b.name: b for b in [
     Backend("cpu", "LiteRT CompiledModel on the CPU (XNNPACK), at each --num_threads",
-            check_litert),
+            check_litert, in_process(load_compiled_model)),
     Backend("interpreter", "LiteRT's classic Interpreter API (XNNPACK delegate), at each "
-            "--num_threads", check_litert),
+            "--num_threads", check_litert, in_process(load_interpreter)),
     Backend("gpu", "LiteRT CompiledModel on the GPU accelerator (WebGPU over Vulkan); on "
             "software Vulkan (lavapipe) rows are marked software-emulated", check_gpu,
-            threaded=lambda spec: False),
+            in_process(load_compiled_model), threaded=lambda spec: False),
     Backend("npu", "LiteRT CompiledModel on the NPU via a vendor dispatch library "
-            "(npu:<dispatch dir> to name one)", check_npu, threaded=lambda spec: False),
+            "(npu:<dispatch dir> to name one)", check_npu, in_process(load_compiled_model),
+            threaded=lambda spec: False),
     Backend("delegate", "Interpreter with an external delegate: delegate:<lib.so>[;key=value...]"
-            " (options go to load_delegate)", check_litert, validate=validate_delegate),
+            " (options go to load_delegate)", check_litert, in_process(load_delegate_interpreter),
+            validate=validate_delegate),
     Backend("legacy", "tflite-runtime 2.14 (last standalone release, numpy<2) from "
-            ".venv-legacy", check_legacy),
+            ".venv-legacy", check_legacy, in_process(load_legacy)),
     Backend("tf", "TensorFlow running the Keras model (tf.function, batch 1) on the CPU; adds "
-            "tf-gpu when TensorFlow sees a GPU", check_tf, skip_model=unknown_variant,
-            also=("tf-gpu",)),
+            "tf-gpu when TensorFlow sees a GPU", check_tf, in_process(load_tensorflow),
+            skip_model=unknown_variant, also=("tf-gpu",)),
     Backend("tf-gpu", "TensorFlow running the Keras model on the GPU", check_tf_gpu,
-            threaded=lambda spec: False, skip_model=unknown_variant),
+            in_process(load_tensorflow), threaded=lambda spec: False, skip_model=unknown_variant),
     Backend("android", "a phone over adb with benchmark_model: android[:xnnpack|cpu|gpu|nnapi]"
-            "[;flag=value...]", check_android,
+            "[;flag=value...]", check_android, android.run,
             threaded=lambda spec: android.mode_of(spec) in android.THREADED_MODES,
             validate=validate_android),
 ]}

@@ -1,4 +1,4 @@
-"""What a conversion costs: `python -m bench.conversion [--variants b0,s,...] [--precisions ...]`
+"""What a conversion costs: `python -m convert.cost [--variants b0,s,...] [--precisions ...]`
 
 Runs the real `make tflite` job (`python -m convert`) once per variant and precision, each
 in its own process, and records its wall time, the peak memory of its whole process tree
@@ -68,7 +68,7 @@ def markdown(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.conversion", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m convert.cost", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variants", default=DEFAULT_VARIANTS)
     p.add_argument("--precisions", default=DEFAULT_PRECISIONS)
