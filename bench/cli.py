@@ -4,12 +4,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 
-from runtime.artifacts import describe
+from runtime.artifacts import describe, ensure_writable
 from runtime.backends import LEGACY_PYTHON, REGISTRY, Context, parse_backends
+from runtime.cli import stop_on_sigterm
 from runtime.timing import RunSettings
 
-from .artifacts import DEFAULT_GLOB, expand
+from .artifacts import DEFAULT_GLOB, distinct_names, expand
 from .machine import machine_info
 
 DEFAULT_BACKENDS = "cpu,interpreter,gpu,npu,legacy,tf"
@@ -39,6 +41,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"bench: error: {message}\n")
 
 
+def _bounded(kind: type, low: float, inclusive: bool = True):
+    """An argparse type: a number of `kind` >= low (or > low)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+        if value < low or (value == low and not inclusive):
+            raise argparse.ArgumentTypeError(f"must be {'>=' if inclusive else '>'} {low:g}, got {text}")
+        return value
+    return parse
+
+
 def _int_list(text: str) -> list[int]:
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
@@ -60,14 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"comma-separated backends (default: {DEFAULT_BACKENDS})")
     p.add_argument("--num_threads", type=_int_list, default=[1, 2],
                    help="CPU thread counts to sweep, e.g. 1,2,4 (default: 1,2)")
-    p.add_argument("--num_runs", type=int, default=50, help="minimum timed runs (default: 50)")
-    p.add_argument("--warmup_runs", type=int, default=5,
+    p.add_argument("--num_runs", type=_bounded(int, 1), default=50, help="minimum timed runs (default: 50)")
+    p.add_argument("--warmup_runs", type=_bounded(int, 0), default=5,
                    help="untimed runs after the first inference (default: 5)")
-    p.add_argument("--min_secs", type=float, default=1.0,
+    p.add_argument("--min_secs", type=_bounded(float, 0), default=1.0,
                    help="minimum seconds of timed runs (default: 1)")
-    p.add_argument("--max_secs", type=float, default=150.0,
+    p.add_argument("--max_secs", type=_bounded(float, 0, inclusive=False), default=150.0,
                    help="stop timed runs after this many seconds (default: 150)")
-    p.add_argument("--timeout", type=float, default=600.0,
+    p.add_argument("--timeout", type=_bounded(float, 0, inclusive=False), default=600.0,
                    help="seconds before a run is killed and reported failed (default: 600)")
     p.add_argument("--out", default="bench-results",
                    help="directory for results.md/.csv/.json and plots (default: bench-results)")
@@ -82,14 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .report import document, write_all
+    from .report import document, write_all, write_tables
     from .sweep import describe_plan, execute, plan
 
     args = build_parser().parse_args(argv)
+    stop_on_sigterm()
     try:
         specs = parse_backends(args.backends)
-        models = [describe(path) for path in expand(args.models)]
-    except (ValueError, FileNotFoundError) as e:
+        models = distinct_names([describe(path) for path in expand(args.models)])
+        if not args.dry_run:
+            ensure_writable(Path(args.out))  # before the sweep, not after it
+    except (ValueError, OSError) as e:
         print(f"bench: error: {e}", file=sys.stderr)
         return 2
     settings = RunSettings(num_runs=args.num_runs, warmup_runs=args.warmup_runs,
@@ -101,9 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print("\n".join(describe_plan(p) for p in planned))
         return 0
-    records = execute(planned, timeout=args.timeout, progress=not args.no_progress)
     meta = {"settings": dataclasses.asdict(settings), "backends": args.backends,
             "num_threads": args.num_threads}
+    try:
+        records = execute(planned, timeout=args.timeout, progress=not args.no_progress,
+                          on_record=lambda rows: write_tables(rows, args.out, machine, meta))
+    except KeyboardInterrupt:
+        print(f"bench: interrupted; the rows measured so far are in {args.out}", file=sys.stderr)
+        return 130
     paths = write_all(records, args.out, machine, meta)
     print(document(records, machine))
     print("wrote " + ", ".join(paths.values()))

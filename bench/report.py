@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import os
+from pathlib import Path
 from typing import Any
 
+from runtime.artifacts import atomic_write
 from runtime.records import Latency, Record, accelerator_label
 
 from .machine import Machine
@@ -101,15 +104,15 @@ def document(records: list[Record], machine: Machine | None = None) -> str:
 def write_csv(records: list[Record], path: str) -> None:
     rows = [r.flat() for r in records]
     fields = list(rows[0]) if rows else [f.name for f in dataclasses.fields(Record)]
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(Path(path), text.getvalue())
 
 
 def write_json(records: list[Record], path: str, meta: dict[str, Any]) -> None:
-    with open(path, "w") as f:
-        json.dump({**meta, "records": [dataclasses.asdict(r) for r in records]}, f, indent=1)
+    atomic_write(Path(path), json.dumps({**meta, "records": [dataclasses.asdict(r) for r in records]}, indent=1))
 
 
 def read_json(path: str) -> list[Record]:
@@ -183,17 +186,24 @@ def plot_bars(records: list[Record], path: str) -> bool:
     return True
 
 
-def write_all(records: list[Record], out_dir: str, machine: Machine,
-              meta: dict[str, Any]) -> dict[str, str]:
-    """Writes results.{md,csv,json} and the plots; returns what was written, by kind."""
+def write_tables(records: list[Record], out_dir: str, machine: Machine,
+                 meta: dict[str, Any]) -> dict[str, str]:
+    """Writes results.{md,csv,json} (each atomically: the sweep rewrites them after every row)."""
     os.makedirs(out_dir, exist_ok=True)
     paths = {kind: os.path.join(out_dir, name) for kind, name in [
-        ("markdown", "results.md"), ("csv", "results.csv"), ("json", "results.json"),
-        ("scatter", "latency_vs_size.png"), ("bars", "latency_bars.png")]}
-    with open(paths["markdown"], "w") as f:
-        f.write(document(records, machine))
+        ("markdown", "results.md"), ("csv", "results.csv"), ("json", "results.json")]}
+    atomic_write(Path(paths["markdown"]), document(records, machine))
     write_csv(records, paths["csv"])
     write_json(records, paths["json"], {"machine": dataclasses.asdict(machine), **meta})
+    return paths
+
+
+def write_all(records: list[Record], out_dir: str, machine: Machine,
+              meta: dict[str, Any]) -> dict[str, str]:
+    """Writes the tables and the plots; returns what was written, by kind."""
+    paths = {**write_tables(records, out_dir, machine, meta),
+             "scatter": os.path.join(out_dir, "latency_vs_size.png"),
+             "bars": os.path.join(out_dir, "latency_bars.png")}
     if not plot_latency_vs_size(records, paths["scatter"]):
         del paths["scatter"]
     if not plot_bars(records, paths["bars"]):

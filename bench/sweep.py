@@ -6,14 +6,14 @@ Runs are sequential on purpose: two benchmarks sharing the cores would distort e
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable
+from typing import Callable, Iterable
 
 from runtime import android
 from runtime.artifacts import ModelInfo
 from runtime.backends import REGISTRY, Availability, Context
 from runtime.isolated import run_job, worker_env
 from runtime.jobs import BackendSpec, Job, is_keras
-from runtime.records import SKIPPED, Record
+from runtime.records import FAILED, SKIPPED, Record
 from runtime.timing import RunSettings
 
 
@@ -21,7 +21,8 @@ from runtime.timing import RunSettings
 class Planned:
     job: Job
     python: str
-    skip: str = ""  # non-empty: not run, and why
+    skip: str = ""     # non-empty: not run, and why
+    invalid: str = ""  # non-empty: the file failed its checks; a failed row, never run
 
 
 def _checked(specs: list[BackendSpec], ctx: Context) -> list[tuple[BackendSpec, Availability]]:
@@ -49,9 +50,10 @@ def plan(models: list[ModelInfo], specs: list[BackendSpec], threads: list[int],
                     continue
                 keras_seen.add(key)
             reason = availability.reason or backend.skip_model(model)
+            invalid = "" if is_keras(spec.name) or not model.problem else f"file check failed: {model.problem}"
             for t in threads if backend.threaded(spec) else [None]:
                 job = Job(model, spec, t, settings, {**availability.options, "machine": machine})
-                planned.append(Planned(job, availability.python, reason))
+                planned.append(Planned(job, availability.python, reason, invalid))
     return planned
 
 
@@ -64,9 +66,19 @@ def describe_plan(planned: Planned) -> str:
     return f"{head}" + (f"  [skip: {planned.skip}]" if planned.skip else "")
 
 
-def execute(planned: Iterable[Planned], timeout: float = 600.0,
-            progress: bool = True) -> list[Record]:
-    """Runs the plan in order, with a progress bar; skipped runs become skipped rows."""
+def _run(p: Planned, timeout: float, env: dict[str, str]) -> Record:
+    if p.invalid:
+        return p.job.record(status=FAILED, reason=p.invalid)
+    if p.skip:
+        return p.job.record(status=SKIPPED, reason=p.skip)
+    return run_job(p.job, p.python, timeout, env)
+
+
+def execute(planned: Iterable[Planned], timeout: float = 600.0, progress: bool = True,
+            on_record: Callable[[list[Record]], None] = lambda records: None) -> list[Record]:
+    """Runs the plan in order, with a progress bar; skipped runs become skipped rows, files
+    that failed their checks failed rows. `on_record` gets the rows so far after each one
+    (the CLI writes them: a late crash or Ctrl-C loses nothing measured)."""
     from tqdm import tqdm
 
     planned, records, env = list(planned), [], worker_env()
@@ -74,13 +86,11 @@ def execute(planned: Iterable[Planned], timeout: float = 600.0,
     for p in bar:
         job = p.job
         bar.set_postfix_str(f"{job.model.name} {job.backend.label} t={job.threads or '-'}")
-        if p.skip:
-            if job.backend.name == "android":
-                bar.write(describe_plan(p))
-            records.append(job.record(status=SKIPPED, reason=p.skip))
-            continue
-        records.append(run_job(job, p.python, timeout, env))
-        if not records[-1].ok:
+        if p.skip and not p.invalid and job.backend.name == "android":
+            bar.write(describe_plan(p))
+        records.append(_run(p, timeout, env))
+        on_record(records)
+        if records[-1].status == FAILED:
             bar.write(f"{job.model.name} {job.backend.label}: {records[-1].status}: "
                       f"{records[-1].reason}")
     return records

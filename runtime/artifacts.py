@@ -93,6 +93,7 @@ class ModelInfo:
     input_size: int | None = None   # square spatial size of the (NHWC) input
     num_classes: int | None = None
     weights: str | None = None      # the Keras weights the file was converted from (manifest)
+    problem: str = ""               # non-empty: the file failed a check (verify) and must not run
 
     @property
     def keras_key(self) -> tuple:
@@ -109,28 +110,46 @@ def _manifest_entry(path: str) -> dict:
     return {**{k: v for k, v in manifest.items() if k != "artifacts"}, **entry}
 
 
-def _shapes(path: str) -> tuple[int | None, int | None]:
-    """Input size and class count read from the model itself (None if it cannot be read)."""
+def _shapes(path: str) -> tuple[int | None, int | None, str]:
+    """Input size, class count, and "" or why LiteRT refuses the file. Opening it runs the
+    flatbuffer verifier (in this process, before any backend touches the file)."""
     try:
         from ai_edge_litert.interpreter import Interpreter
 
         interpreter = Interpreter(model_path=path)
         in_shape = interpreter.get_input_details()[0]["shape"]
         out_shape = interpreter.get_output_details()[0]["shape"]
-    except Exception:  # noqa: BLE001 - an unreadable file is benchmarked anyway and fails there
-        return None, None
+    except Exception as error:  # noqa: BLE001 - any refusal is this file's problem
+        return None, None, f"LiteRT cannot open it ({' '.join(str(error).split())[:200]})"
     size = int(in_shape[1]) if len(in_shape) == 4 and in_shape[1] == in_shape[2] else None
-    return size, int(out_shape[-1]) if len(out_shape) else None
+    return size, int(out_shape[-1]) if len(out_shape) else None, ""
+
+
+def _file_problem(path: str, entry: dict) -> str:
+    """Why the bytes cannot be the model they claim to be, or "": the TFLite file identifier,
+    then the sha256 its manifest entry recorded (a flipped byte in the weights passes the
+    flatbuffer verifier; only the checksum sees it)."""
+    data = Path(path).read_bytes()
+    if data[4:8] != b"TFL3":
+        return "not a TFLite file (no TFL3 identifier at byte 4): truncated, or another format"
+    recorded = entry.get("sha256")
+    if recorded and sha256(data) != recorded:
+        return (f"sha256 differs from the one {MANIFEST} recorded at conversion: the file changed "
+                "or is corrupt; convert it again (make tflite)")
+    return ""
 
 
 def describe(path: str) -> ModelInfo:
-    """Everything bench needs to know about one .tflite file (the file must exist)."""
+    """Everything bench needs to know about one .tflite file (the file must exist), checked:
+    `problem` says which check failed."""
     variant, precision = parse_name(path)
     entry = _manifest_entry(path)
-    input_size, num_classes = _shapes(path)
+    problem = _file_problem(path, entry)
+    input_size, num_classes, refused = _shapes(path) if not problem else (None, None, "")
     return ModelInfo(
         path=os.path.abspath(path), name=os.path.basename(path),
         variant=entry.get("variant", variant), precision=entry.get("precision", precision),
         size_bytes=os.path.getsize(path),
         input_size=entry.get("input_size", input_size),
-        num_classes=entry.get("num_classes", num_classes), weights=entry.get("weights"))
+        num_classes=entry.get("num_classes", num_classes), weights=entry.get("weights"),
+        problem=problem or refused)

@@ -209,6 +209,8 @@ REGISTRY: dict[str, Backend] = {b.name: b for b in [
 def parse_backends(text: str) -> list[BackendSpec]:
     """`cpu,gpu,delegate:/x.so;k=v` -> specs. Raises ValueError on unknown names or bad specs."""
     specs = [BackendSpec.parse(part) for part in text.split(",") if part.strip()]
+    if not specs:
+        raise ValueError(f"no backend named in {text!r}; valid: {', '.join(REGISTRY)}")
     for spec in specs:
         if spec.name not in REGISTRY:
             raise ValueError(f"unknown backend {spec.name!r}; valid: {', '.join(REGISTRY)}")

@@ -2,6 +2,7 @@
 for bad input."""
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Callable
 
@@ -9,13 +10,28 @@ from typing import Callable
 USER_ERRORS = (ValueError, OSError, RuntimeError)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (what `timeout`, CI cancellation and `kill` send) unwinds like Ctrl-C, so every
+    `finally` and temporary folder is cleaned up instead of left behind."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def run_command(work: Callable[[], str | None],
                 failures: tuple[tuple[type[BaseException], int, str], ...] = ()) -> int:
     """Runs `work` and prints what it returns: exit 0. `failures` names exceptions with their
     own exit code and message prefix (make tflite's rejected file: 3, "validation failed: ");
-    any other user error exits 2. Either way stderr gets one line."""
+    any other user error exits 2; Ctrl-C or SIGTERM exits 130 after cleaning up. Either way
+    stderr gets one line."""
+    stop_on_sigterm()
     try:
         output = work()
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
     except USER_ERRORS as error:
         code, prefix = next(((c, p) for kind, c, p in failures if isinstance(error, kind)), (2, ""))
         print(f"error: {prefix}{error}", file=sys.stderr)
