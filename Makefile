@@ -8,6 +8,8 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # Stages run through a filter that drops TensorFlow's start-up lines (CUDA not found, oneDNN
 # notices: printed before any log setting applies); VERBOSE=1 shows everything.
 RUN = $(if $(VERBOSE),$(PY),$(PY) tools/quiet_stderr.py)
+# Shell-quotes a path for a recipe (folders with spaces or quotes): $(call quote,$(DATA))
+quote = '$(subst ','\'',$(1))'
 
 VARIANT ?= ghost_s
 PRECISION ?= int8
@@ -15,9 +17,9 @@ OUT ?= artifacts
 CLASSES ?= 1000
 CALIB ?= 100
 # Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8), WORKERS (calibration processes)
-CONVERT_ARGS = $(VARIANT) --precision $(PRECISION) --classes $(CLASSES) --out $(OUT) --calib $(CALIB) \
-	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(DATA),--data $(DATA)) \
-	$(if $(LABELS),--labels $(LABELS)) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS))
+CONVERT_ARGS = $(VARIANT) --precision $(PRECISION) --classes $(CLASSES) --out $(call quote,$(OUT)) --calib $(CALIB) \
+	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(DATA),--data $(call quote,$(DATA))) \
+	$(if $(LABELS),--labels $(call quote,$(LABELS))) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS))
 
 BACKENDS ?= cpu,interpreter,gpu,npu,legacy,tf
 THREADS ?= 1,2
@@ -35,9 +37,9 @@ STAGES ?=
 PROGRESSION ?=
 # OUT keeps its meaning per target; unset, train writes runs/VARIANT and demo-data data/demo.
 OUT_GIVEN = $(filter-out file default undefined,$(origin OUT))
-TRAIN_ARGS = --variant $(VARIANT) --data $(DATA) --out $(if $(OUT_GIVEN),$(OUT),runs/$(VARIANT)) \
+TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/$(VARIANT))) \
 	$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) \
-	$(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(RECIPE),--recipe $(RECIPE)) $(if $(STAGES),--stages $(STAGES)) \
+	$(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(RECIPE),--recipe $(RECIPE)) $(if $(STAGES),--stages $(STAGES)) \
 	$(if $(PROGRESSION),--progression $(PROGRESSION)) $(if $(FREEZE),--freeze-epochs $(FREEZE)) \
 	$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) $(if $(ACTIVATION),--activation $(ACTIVATION)) \
 	$(if $(filter 0,$(SE)),--no-se)
@@ -72,23 +74,23 @@ tflite: $(STAMP)  ## VARIANT=ghost_s PRECISION=int8 [SIZE= CLASSES= WEIGHTS= DAT
 VARIANTS ?= b0,s,ghost_b0,ghost_s
 PRECISIONS ?= fp32,fp16,dynamic,int8,int16x8
 conversion-figures: $(STAMP)  ## wall time, peak memory, size of each VARIANTS x PRECISIONS conversion into OUT
-	$(RUN) -m convert.cost --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(OUT)
+	$(RUN) -m convert.cost --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(call quote,$(OUT))
 
 profile: $(STAMP)  ## MODEL=x.tflite [OTHER=y.tflite THREADS=1 OUT=bench-results/profile]: time per XNNPACK kernel and op type (perf)
 	@test -n "$(MODEL)" || { echo "error: make profile MODEL=file.tflite [OTHER=second.tflite]" >&2; exit 2; }
-	$(RUN) -m bench.profile $(MODEL) $(OTHER) --threads $(if $(filter command line,$(origin THREADS)),$(THREADS),1) \
-		--out $(if $(OUT_GIVEN),$(OUT),bench-results/profile)
+	$(RUN) -m bench.profile $(call quote,$(MODEL)) $(if $(OTHER),$(call quote,$(OTHER))) --threads $(if $(filter command line,$(origin THREADS)),$(THREADS),1) \
+		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),bench-results/profile))
 
 perf-install:  ## Linux perf for make profile (Debian's linux-perf; needs root)
 	apt-get install -y --no-install-recommends linux-perf
 
 ship: $(STAMP)  ## VARIANT= [PRECISION=int8 ARTIFACTS=artifacts OUT=dist]: the .tflite, labels, manifest, MODEL_CARD.md, Kotlin for an app
-	$(RUN) -m convert.ship $(VARIANT) --precision $(PRECISION) --artifacts $(or $(ARTIFACTS),artifacts) \
-		--out $(if $(OUT_GIVEN),$(OUT),dist)
+	$(RUN) -m convert.ship $(VARIANT) --precision $(PRECISION) --artifacts $(call quote,$(or $(ARTIFACTS),artifacts)) \
+		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),dist))
 
 bench: $(STAMP)  ## size/latency/memory of MODELS (default artifacts/*/*.tflite) across BACKENDS [OUT=bench-results]
 	$(RUN) -m bench $(MODELS) --backends $(BACKENDS) --num_threads $(THREADS) --num_runs $(RUNS) --warmup_runs $(WARMUP) \
-		--out $(if $(OUT_GIVEN),$(OUT),bench-results)
+		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),bench-results))
 
 bench-legacy-env: $(LEGACY_VENV)/.installed  ## tflite-runtime 2.14 (numpy<2) for the `legacy` backend
 
@@ -115,29 +117,29 @@ train: $(STAMP)  ## VARIANT=ghost_b0 DATA=folder [SIZE= EPOCHS= BATCH= WEIGHTS=i
 
 evaluate: $(STAMP)  ## MODEL=file.keras|.tflite DATA=folder [OUT=dir] [REFERENCE=other model]
 	@test -n "$(MODEL)" -a -n "$(DATA)" || { echo "error: make evaluate MODEL=file.keras|file.tflite DATA=folder" >&2; exit 2; }
-	$(RUN) -m train.evaluate --model $(MODEL) --data $(DATA) $(if $(OUT_GIVEN),--out $(OUT)) \
-		$(if $(REFERENCE),--reference $(REFERENCE))
+	$(RUN) -m train.evaluate --model $(call quote,$(MODEL)) --data $(call quote,$(DATA)) $(if $(OUT_GIVEN),--out $(call quote,$(OUT))) \
+		$(if $(REFERENCE),--reference $(call quote,$(REFERENCE)))
 
 ABLATION_VARIANTS ?= s,s_all_mbconv,s_all_fused,s_half_depth,s_two_stages_dropped
 ablation: $(STAMP)  ## DATA=folder [VARIANTS=s,s_all_mbconv,...] [GHOST=1] [SIZE=128] [EPOCHS=] [OUT=runs/ablation]
 	@test -n "$(DATA)" || { echo "error: DATA is required: make ablation DATA=folder (make demo-data makes one)" >&2; exit 2; }
-	$(RUN) -m train.ablation --data $(DATA) --variants $(if $(filter command line,$(origin VARIANTS)),$(VARIANTS),$(ABLATION_VARIANTS)) \
-		--out $(if $(OUT_GIVEN),$(OUT),runs/ablation) $(if $(GHOST),--ghost) $(if $(SIZE),--size $(SIZE)) \
+	$(RUN) -m train.ablation --data $(call quote,$(DATA)) --variants $(if $(filter command line,$(origin VARIANTS)),$(VARIANTS),$(ABLATION_VARIANTS)) \
+		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/ablation)) $(if $(GHOST),--ghost) $(if $(SIZE),--size $(SIZE)) \
 		$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(RECIPE),--recipe $(RECIPE))
 
 qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 OUT=artifacts]: OUT/VARIANT/VARIANT_int8_qat.tflite
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make qat WEIGHTS=trained.keras DATA=folder VARIANT=... (make train writes runs/VARIANT/model.keras)" >&2; exit 2; }
-	$(RUN) -m quantize.finetune --variant $(VARIANT) --weights $(WEIGHTS) --data $(DATA) --out $(OUT) \
+	$(RUN) -m quantize.finetune --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --out $(call quote,$(OUT)) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) \
 		$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
 
 quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= OUT=beside WEIGHTS]: per-layer int8 error, ranked
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make quant-report WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }
-	$(RUN) -m quantize.report --variant $(VARIANT) --weights $(WEIGHTS) --data $(DATA) $(if $(OUT_GIVEN),--out $(OUT)) \
+	$(RUN) -m quantize.report --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) $(if $(OUT_GIVEN),--out $(call quote,$(OUT))) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
 
 demo-data: $(STAMP)  ## a generated, seeded image-classification set in OUT=data/demo (train/ and val/) [SET=fine: 18 classes]
-	$(RUN) -m train.demo_data --out $(if $(OUT_GIVEN),$(OUT),data/demo$(if $(SET),_$(SET))) $(if $(SET),--set $(SET))
+	$(RUN) -m train.demo_data --out $(call quote,$(if $(OUT_GIVEN),$(OUT),data/demo$(if $(SET),_$(SET)))) $(if $(SET),--set $(SET))
 
 models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
 	$(RUN) -m models table

@@ -19,13 +19,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from runtime.cli import run_command
 
 from runtime.environments import REPO_ROOT, with_repo_on_path
+from runtime.files import temporary_directory
 
 # Kernel symbol -> the op type it computes (first match wins; XNNPACK's naming:
 # xnn_<datatype>_<operation>_<variant>_ukernel_<tile>__<isa>).
@@ -190,7 +190,7 @@ def parse_report(text: str) -> list[tuple[str, float]]:
 def profile(model: str, threads: int = 1, seconds: float = 8.0) -> Profile:
     from .machine import machine_info
 
-    with tempfile.TemporaryDirectory(prefix="profile-") as workdir:
+    with temporary_directory("profile-") as workdir:
         stats, report = record(model, threads, seconds, workdir)
     # perf's percentages are shares of the worker's whole CPU time; the kernels ran in the
     # timed loop and 3 warm-up invocations. With several threads these are CPU ms (summed).

@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from runtime.artifacts import PRECISIONS
 from runtime.cli import run_command
 
-from .pipeline import REJECTED, Job, run, summary_line
-from .recipes import IO_TYPES, PRECISIONS
+from .job import IO_TYPE_NAMES, Job
 
 EPILOG = """examples:
   python -m convert ghost_s                       int8, built-in calibration photos, uint8 I/O
@@ -36,7 +36,7 @@ def parse(argv: list[str] | None) -> Job:
                    help="processes that calibrate int8 in parallel, same file as 1 (default: the CPU "
                         "cores, at most 8; 1 = the converter's own serial calibration)")
     p.add_argument("--validate", type=int, default=defaults.validation, help="held-out validation images")
-    p.add_argument("--io", default=defaults.io_type, help=f"int8 input/output type: {' or '.join(IO_TYPES)}")
+    p.add_argument("--io", default=defaults.io_type, help=f"int8 input/output type: {' or '.join(IO_TYPE_NAMES)}")
     p.add_argument("--labels", help="labels.txt, one class per line (default: DATA's class folders)")
     p.add_argument("--no-gpu-check", action="store_true", help="skip the LiteRT GPU accelerator check")
     p.add_argument("--no-legacy-check", action="store_true",
@@ -52,6 +52,8 @@ def parse(argv: list[str] | None) -> Job:
 
 def main(argv: list[str] | None = None) -> int:
     job = parse(argv)
+    from .pipeline import REJECTED, run, summary_line  # TensorFlow: only once the arguments parse
+
     return run_command(lambda: summary_line(run(job)), REJECTED)
 
 

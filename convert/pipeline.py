@@ -21,13 +21,14 @@ import tf_keras as keras
 
 import models
 from models.profile import int8_floor_bytes
-from models.weights import reestimate_batch_norm
-from quantize import ImageSet, builtin_images, default_workers, folder_images
+from models.weights import check_weights_file, reestimate_batch_norm
+from quantize import ImageSet, builtin_images, folder_images
 
 from runtime import artifacts
 from runtime.inference import run_tflite
 
 from . import metadata, ops, recipes, validate
+from .job import Job
 
 VERSION = "0.1.0"
 
@@ -37,27 +38,6 @@ class ValidationFailed(RuntimeError):
 
 
 REJECTED = ((ValidationFailed, 3, "validation failed: "),)  # exit code of a rejected file (runtime.cli)
-
-
-@dataclass
-class Job:
-    variant: str = "ghost_s"
-    precision: str = "int8"
-    size: int | None = None  # default: the variant's resolution
-    classes: int = 1000
-    weights: str | None = None
-    data: str | None = None
-    out: str = "artifacts"
-    calibration: int = 100
-    validation: int = 16
-    io_type: str = "uint8"  # int8 precision only
-    labels: str | None = None  # labels.txt path; default: class folders of DATA
-    gpu_check: bool = True
-    legacy_check: bool = True  # run it on tflite-runtime 2.14 where .venv-legacy exists
-    seed: int = 0
-    calibration_workers: int = field(default_factory=default_workers)  # int8 only
-    max_top1_drop: float = 1.0  # points of held-out top-1 the file may lose against Keras (labelled DATA)
-    accuracy_images: int = 1000  # held-out labelled images scored for that (seeded sample)
 
 
 @dataclass
@@ -74,17 +54,30 @@ def preflight(job: Job) -> models.Variant:
     recipes.check_options(job.precision, job.io_type)
     if job.calibration < 1 or job.validation < 1 or job.calibration_workers < 1:
         raise ValueError("CALIB, the validation count and the calibration workers must be at least 1")
-    if job.weights and job.weights != "imagenet" and not Path(job.weights).is_file():
-        raise FileNotFoundError(f"WEIGHTS file {job.weights!r} does not exist; give a .keras/.h5 file "
-                                "saved from this variant, or leave WEIGHTS unset")
+    if job.weights and job.weights != "imagenet":
+        check_weights_file(job.weights)
     if job.data and not Path(job.data).is_dir():
         raise FileNotFoundError(f"DATA folder {job.data!r} does not exist; give a folder of images, "
                                 "or leave DATA unset for the built-in photos")
-    if job.labels and not Path(job.labels).is_file():
-        raise FileNotFoundError(f"labels file {job.labels!r} does not exist")
+    models.check_settings(variant, variant.input_size(job.size), job.classes)
+    if job.labels and (count := len(read_labels(job.labels))) != job.classes:
+        raise ValueError(f"{count} labels in {job.labels!r} but CLASSES={job.classes}; make them match")
     artifacts.ensure_writable(Path(job.out) / job.variant)
-    models.check_settings(variant, job.size or variant.resolution, job.classes)
     return variant
+
+
+def read_labels(path: str) -> list[str]:
+    """labels.txt: one class name per line, UTF-8; refused at once if it cannot be that."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"labels file {path!r} does not exist") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"labels file {path!r} is not UTF-8 text; give one class name per line") from None
+    labels = [line.strip() for line in text.splitlines() if line.strip()]
+    if not labels:
+        raise ValueError(f"labels file {path!r} is empty; give one class name per line")
+    return labels
 
 
 def calibration_folder(data: str) -> Path:
@@ -103,7 +96,7 @@ def load_images(job: Job, size: int) -> ImageSet:
 
 def class_labels(job: Job, images: ImageSet) -> list[str] | None:
     if job.labels:
-        labels = [line.strip() for line in Path(job.labels).read_text().splitlines() if line.strip()]
+        labels = read_labels(job.labels)
     else:
         labels = images.class_names or None
     if labels and len(labels) != job.classes:
@@ -139,7 +132,7 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
         started = time.perf_counter()
 
     variant = preflight(job)
-    size = job.size or variant.resolution
+    size = variant.input_size(job.size)
     images = load_images(job, size)
     labels = class_labels(job, images)
     lap("images_s")
@@ -173,8 +166,8 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
     lap("package_s")
     if labels:
         artifacts.atomic_write(folder / "labels.txt", "\n".join(labels) + "\n")
-    entry = {**manifest_entry(job, model, tflite, figures, op_list, images, gpu, legacy, timings), **(extra or {})}
-    manifest = artifacts.update_manifest(folder, manifest_common(job, size, model), path.name, entry)
+    entry = {**manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, timings), **(extra or {})}
+    manifest = artifacts.update_manifest(folder, {"variant": job.variant}, path.name, entry)
     report = folder / f"{name}.report.md"
     artifacts.atomic_write(report, render_report(name, entry))
     return Result(path, manifest, report, timings)
@@ -246,15 +239,11 @@ def acceptance_problems(job: Job, figures: dict, op_list: list[dict]) -> list[st
     return problems
 
 
-def manifest_common(job: Job, size: int, model) -> dict:
-    return {"variant": job.variant, "input_size": size, "num_classes": job.classes,
-            "weights": job.weights, "parameters": model.count_params(),
-            "output": "probabilities" if job.weights else "logits"}
-
-
-def manifest_entry(job, model, tflite, figures, op_list, images, gpu, legacy, timings) -> dict:
+def manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, timings) -> dict:
     return {
         "precision": job.precision, "sha256": artifacts.sha256(tflite), "size_bytes": len(tflite),
+        "input_size": size, "num_classes": job.classes, "weights": job.weights, "parameters": model.count_params(),
+        "output": "probabilities" if job.weights else "logits",
         "size_over_int8_floor": round(len(tflite) / int8_floor_bytes(model), 3),
         **validate.io_contract(tflite),
         "calibration": images.summary(), "validation": figures, "gpu": gpu,
@@ -308,7 +297,14 @@ def summary_line(result: Result) -> str:
     return (f"{result.tflite} {entry['size_bytes'] / 1e6:.2f} MB | vs Keras on {v['images']} held-out images: "
             f"top-1 {v['top1_agreement']:.0%}, cosine {v['cosine_mean']:.4f}, max|err| {v['max_abs_error']:.3g}{accuracy} "
             f"| GPU: {entry['gpu'].get('status')} | {sum(result.timings.values()):.0f} s"
-            + _partitions_warning(entry["xnnpack_partitions"]))
+            + _partitions_warning(entry["xnnpack_partitions"]) + _skipped_warning(entry["calibration"]))
+
+
+def _skipped_warning(images: dict) -> str:
+    if not images.get("skipped_files"):
+        return ""
+    return (f"\nwarning: {images['skipped_files']} image files in DATA could not be decoded and were skipped "
+            f"(e.g. {', '.join(images['skipped_examples'])})")
 
 
 def _partitions_warning(partitions: int) -> str:

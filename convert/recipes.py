@@ -10,9 +10,11 @@ import tf_keras as keras
 from quantize import parallel_calibration, representative_dataset
 from runtime.artifacts import PRECISIONS
 
+from .job import IO_TYPE_NAMES
+
 CALIBRATED = ("int8", "int8_per_tensor", "int16x8")  # the precisions that need calibration images
 FULL_INTEGER = ("int8", "int8_per_tensor", "int8_qat")  # integer end to end, with integer I/O
-IO_TYPES = {"uint8": tf.uint8, "int8": tf.int8}
+IO_TYPES = {name: tf.as_dtype(name) for name in IO_TYPE_NAMES}
 
 
 def _fp32(converter, **_):

@@ -21,10 +21,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from runtime import artifacts
+from runtime.artifacts import ARTIFACT_FACTS
 from runtime.cli import run_command
 from runtime.files import replace_folder
-
-from runtime import artifacts
 
 from . import card as cards, kotlin
 
@@ -89,7 +89,8 @@ def ship(s: Shipment) -> Path:
     if Path(s.out).exists() and not Path(s.out).is_dir():
         raise ValueError(f"OUT {s.out!r} exists and is not a folder: choose another OUT")
     common = {k: v for k, v in manifest.items() if k != "artifacts"}
-    facts = {"file": path.name, "variant": s.variant, "precision": s.precision, **common, "entry": entry,
+    own = {key: entry[key] for key in ARTIFACT_FACTS if key in entry}  # top level before manifest version 3
+    facts = {"file": path.name, "variant": s.variant, "precision": s.precision, **common, **own, "entry": entry,
              "labels": labels, "evaluation": evaluation_of(path), "latency": measured_latency(path, s.bench)}
     staging = target.with_name(f".{target.name}.shipping-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)

@@ -7,6 +7,7 @@ import numpy as np
 import tf_keras as keras
 from ai_edge_litert.interpreter import Interpreter
 
+from runtime.files import temporary_directory
 from runtime.inference import model_inputs, run_tflite
 
 # Lowest acceptable mean cosine similarity to Keras, per precision. Below it the file is
@@ -24,7 +25,6 @@ def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:
     than LiteRT's own XNNPACK and reference kernels are from each other. Old apps still ship
     that runtime."""
     import subprocess
-    import tempfile
 
     from runtime.environments import LEGACY_PYTHON
 
@@ -32,7 +32,7 @@ def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:
         return {"status": "skipped", "reason": f"no {LEGACY_PYTHON}: make bench-legacy-env"}
     with open(path, "rb") as file:
         tflite = file.read()
-    with tempfile.TemporaryDirectory(prefix="legacy-") as tmp:
+    with temporary_directory("legacy-") as tmp:
         inputs, outputs = os.path.join(tmp, "in.npy"), os.path.join(tmp, "out.npy")
         np.save(inputs, model_inputs(tflite, images))
         client = os.path.join(os.path.dirname(os.path.abspath(__file__)), "legacy_client.py")

@@ -51,6 +51,11 @@ def preprocessing(x, variant: Variant):
     return layers.Rescaling(1 / 128, offset=-1, name="preprocess_rescale")(x)
 
 
+# Above this the graph, its conversion and its calibration images outgrow a workstation's memory
+# (SIZE=100000 took 6 GB in 18 s); the largest official resolution is 480 (L, XL: 480-512).
+MAX_INPUT_SIZE = 1024
+
+
 def min_input_size(variant: Variant) -> int:
     """The total stride: the smallest input that leaves the last stage one pixel."""
     return 2 * math.prod(stage.stride for stage in variant.stages)  # 2: the stem
@@ -64,6 +69,8 @@ def check_settings(variant: Variant, input_size: int, num_classes: int = 1000, a
     checks = [
         (input_size >= min_size, f"input size {input_size} is smaller than the total stride "
                                  f"{min_size} of {variant.name!r}; use {min_size} or more"),
+        (input_size <= MAX_INPUT_SIZE, f"input size {input_size} is larger than {MAX_INPUT_SIZE}, the most this "
+                                       f"project builds; use at most {MAX_INPUT_SIZE}"),
         (num_classes >= 1, f"num_classes must be at least 1, got {num_classes}"),
         (activation in ACTIVATIONS, f"unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}"),
         (0 <= dropout < 1, f"dropout must be in [0, 1), got {dropout}"),
@@ -89,7 +96,7 @@ def build_variant(variant: Variant, input_size: int | None = None, num_classes: 
                   classifier_activation: str | None = "softmax", batch_size: int | None = None,
                   include_preprocessing: bool = True) -> keras.Model:
     """The network `variant` describes, taking RGB pixels in [0, 255] (see `preprocessing`)."""
-    input_size = input_size or variant.resolution
+    input_size = variant.input_size(input_size)
     dropout = variant.dropout if dropout is None else dropout
     drop_path = variant.drop_path if drop_path is None else drop_path
     check_settings(variant, input_size, num_classes, activation, dropout, drop_path, classifier_activation)

@@ -53,6 +53,10 @@ class Variant:
     # brings the Ghost models to about 65% of the standard parameters (see README table).
     ghost_se_ratio: float = 1 / 24
 
+    def input_size(self, size: int | None) -> int:
+        """`size`, or the official resolution when none is given (0 is a size, and invalid)."""
+        return self.resolution if size is None else size
+
     def scaled_channels(self, channels: int) -> int:
         """Width scaling with the rounding of the reference implementation (multiple of 8)."""
         divisor = 8

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from typing import Callable
 
 import tf_keras as keras
@@ -90,15 +91,32 @@ def port_keras_applications(model: keras.Model, variant: str, weights: str | Non
     return transfer_weights(source, model, reference_to_ours, may_stay=("predictions",))
 
 
-def _require_file(path: str) -> None:
+def check_weights_file(path: str) -> None:
+    """Exists and looks like what its name says (checked in a moment, before any work)."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"weights file {path!r} does not exist; give a .keras or .h5 "
                                 "file saved from this architecture, or 'imagenet'")
+    if path.endswith(".keras") and not zipfile.is_zipfile(path):
+        raise ValueError(f"weights file {path!r} is not a readable .keras model (not a zip archive: truncated "
+                         "or another format); give the model.keras that make train wrote")
+    if path.endswith(".h5"):
+        with open(path, "rb") as file:
+            if file.read(8) != b"\x89HDF\r\n\x1a\n":
+                raise ValueError(f"weights file {path!r} is not a readable .h5 weights file (no HDF5 signature)")
+
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
 def load_saved(path: str) -> keras.Model:
-    _require_file(path)
-    return keras.models.load_model(path, compile=False)
+    check_weights_file(path)
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as error:  # zip, HDF5 and Keras each raise their own types for a broken file
+        raise ValueError(f"weights file {path!r} is not a readable .keras model ({_first_line(error)}); "
+                         "give the model.keras that make train wrote") from error
 
 
 def saved_switches(model: keras.Model) -> dict:
@@ -128,7 +146,7 @@ def load_weights(model: keras.Model, variant: str, weights: str, source: keras.M
     if weights == "imagenet":
         port_keras_applications(model, variant, "imagenet")
         return
-    _require_file(weights)
+    check_weights_file(weights)
     if weights.endswith(".keras"):
         source = source or load_saved(weights)
         check_switches(source, model, weights)
@@ -139,6 +157,8 @@ def load_weights(model: keras.Model, variant: str, weights: str, source: keras.M
         model.load_weights(weights)
     except ValueError as error:
         raise ValueError(f"weights file {weights!r} does not fit {model.name!r}: {error}") from error
+    except (OSError, ImportError) as error:  # not HDF5 at all (truncated, random bytes)
+        raise ValueError(f"weights file {weights!r} is not a readable .h5 weights file ({_first_line(error)})") from error
 
 
 def reestimate_batch_norm(model: keras.Model, images, batch_size: int = 32) -> None:

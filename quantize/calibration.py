@@ -6,12 +6,14 @@ only geometry: shorter side resized to the input size, then a centre crop.
 from __future__ import annotations
 
 import random
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from PIL.Image import DecompressionBombError, DecompressionBombWarning
 from tqdm import tqdm
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
@@ -37,9 +39,25 @@ class ImageSet:
                 "skipped_examples": self.skipped[:5]}
 
 
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit grayscale (PIL modes I;16* and I) to 8 bits by the top byte: convert("RGB") would
+    clip every value above 255 to white."""
+    if not image.mode.startswith("I"):
+        return image
+    pixels = np.asarray(image).astype(np.int64)
+    if image.mode != "I" or pixels.max() > 255:
+        pixels >>= 8
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "L")
+
+
 def fit_to_square(image: Image.Image, size: int) -> np.ndarray:
-    """Resize the shorter side to `size` and centre-crop to size x size, as uint8 RGB."""
-    image = image.convert("RGB")
+    """Resize the shorter side to `size` and centre-crop to size x size, as uint8 RGB. Large
+    images are shrunk as they are decoded (JPEG at 1/2-1/8 scale), then by whole factors, so a
+    huge photo costs little more memory than a small one."""
+    image.draft("RGB", (size, size))
+    if (factor := min(image.size) // (2 * size)) >= 2:
+        image = image.reduce(factor)
+    image = _eight_bit(image).convert("RGB")
     scale = size / min(image.size)
     width, height = max(size, round(image.width * scale)), max(size, round(image.height * scale))
     image = image.resize((width, height), Image.BILINEAR)
@@ -97,7 +115,11 @@ def folder_images(folder: str | Path, size: int, calibration: int = 200, validat
     random.Random(seed).shuffle(files)
     wanted = calibration + validation
     decoded, skipped = [], []
-    with tqdm(total=min(wanted, len(files)), desc="calibration images", unit="img") as progress:
+    with tqdm(total=min(wanted, len(files)), desc="calibration images", unit="img") as progress, \
+            warnings.catch_warnings():
+        # Pillow decodes images up to 2x its pixel limit with a warning and refuses larger ones
+        # (DecompressionBombError): those are skipped and counted like undecodable files.
+        warnings.simplefilter("ignore", DecompressionBombWarning)
         for path in files:
             if len(decoded) == wanted:
                 break
@@ -105,7 +127,7 @@ def folder_images(folder: str | Path, size: int, calibration: int = 200, validat
                 with Image.open(path) as image:
                     decoded.append(fit_to_square(image, size))
                 progress.update()
-            except (UnidentifiedImageError, OSError, ValueError):
+            except (UnidentifiedImageError, DecompressionBombError, OSError, ValueError):
                 skipped.append(str(path.relative_to(folder)))
     if not decoded:
         raise ValueError(f"DATA folder {str(folder)!r} has no usable image ({len(skipped)} undecodable "
@@ -116,7 +138,8 @@ def folder_images(folder: str | Path, size: int, calibration: int = 200, validat
         held_out = min(validation, len(decoded) // 5) or (1 if len(decoded) > 1 else 0)
     images = np.stack(decoded)
     class_names = sorted({p.relative_to(folder).parts[0] for p in files if len(p.relative_to(folder).parts) > 1})
-    return ImageSet(images[held_out:], images[:held_out] if held_out else images[:1], f"folder: {folder}",
+    calibrating = images[held_out:held_out + calibration] if calibration else images[held_out:]
+    return ImageSet(calibrating, images[:held_out] if held_out else images[:1], f"folder: {folder}",
                     skipped, class_names)
 
 

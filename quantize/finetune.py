@@ -152,7 +152,7 @@ def run(s: QatSettings):
     if not s.weights:
         raise ValueError("WEIGHTS is required: QAT fine-tunes a trained model (make train writes runs/<variant>/model.keras)")
     variant = models.get_variant(s.variant)
-    size = s.size or variant.resolution
+    size = variant.input_size(s.size)
     splits = scan(s.data, seed=s.seed)
     classes = _checked_classes(s, splits)
     job = Job(s.variant, "int8_qat", size, classes, weights=s.weights, data=s.data, out=s.out,

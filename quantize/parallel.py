@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from runtime.environments import with_repo_on_path
+from runtime.files import temporary_directory
 
 from .calibration import calibration_inputs
 
@@ -126,7 +126,7 @@ def calibrate(float_model: bytes, images: list[np.ndarray], workers: int) -> byt
     with tqdm(total=len(images), desc=f"calibrating on {workers} cores", unit="img") as bar:
         if workers == 1:
             return calibrate_shard(float_model, shards[0], lambda: bar.update(1))
-        with tempfile.TemporaryDirectory(prefix="calibration-") as folder:
+        with temporary_directory("calibration-") as folder:
             return merge_calibrations(_run_workers(float_model, shards, Path(folder), bar))
 
 

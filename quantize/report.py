@@ -178,7 +178,7 @@ def run(s: ReportSettings) -> list[Path]:
     if not s.weights or not Path(s.weights).is_file():
         raise FileNotFoundError(f"WEIGHTS {s.weights!r} is not a file: give the trained .keras (make train's model.keras)")
     variant = models.get_variant(s.variant)
-    size = s.size or variant.resolution
+    size = variant.input_size(s.size)
     images = folder_images(calibration_folder(s.data), size, s.calibration, s.images, s.seed)
     classes = s.classes or len(images.class_names) or None
     if classes is None:

@@ -4,18 +4,26 @@ written (atomically, never half-written). convert writes it; bench, train, quant
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Iterator
 
 # Every precision a .tflite can have; convert.recipes has one recipe per name (tested).
 PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8", "int8_qat")
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 2  # 2: per-artifact "runtimes" (op versions, tflite-runtime 2.14 check)
+MANIFEST_VERSION = 3  # 2: per-artifact "runtimes"; 3: the facts below per artifact, not per variant
+# What differs between two files of one variant (a later SIZE or CLASSES into the same OUT), so each
+# artifact's entry carries them; the top level keeps only the variant.
+ARTIFACT_FACTS = ("input_size", "num_classes", "weights", "parameters", "output")
 UNKNOWN = "unknown"
 _NAME = re.compile(rf"^(?P<variant>.+)_(?P<precision>{'|'.join(PRECISIONS)})\.tflite$")
 
@@ -42,6 +50,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     """Temporary file in the same folder, fsync, rename: readers see the old file or the
     new one, never a partial one, even if the process dies mid-write."""
     payload = data.encode() if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     umask = os.umask(0)
     os.umask(umask)
@@ -58,26 +67,64 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 
 def ensure_writable(folder: Path) -> None:
-    """Fails before any work if `folder` cannot take files (one-line reason, nothing left)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise PermissionError(f"cannot write to OUT folder {str(folder)!r} ({error.strerror}); "
-                              "choose a writable OUT=...") from None
+    """Fails before any work if `folder` cannot take files (one-line reason). Creates nothing:
+    a run refused later leaves no empty folder; the first file written makes it."""
+    existing = Path(folder)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        problem = f"{str(existing)!r} is a file, not a folder"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{str(existing)!r} is not writable"
+    else:
+        return
+    raise PermissionError(f"cannot write to OUT folder {str(folder)!r} ({problem}); choose a writable OUT=...")
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the folder's manifest: concurrent conversions into one OUT each
+    re-read, update and rewrite it in turn (without it, 146 of 400 entries were lost)."""
+    with open(folder / f".{MANIFEST}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _read_for_update(folder: Path) -> dict:
+    """The manifest to update. An unreadable one is kept aside (never silently replaced with the
+    other files' entries lost) and named on stderr."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        manifest = json.loads(path.read_text())
+        if isinstance(manifest, dict):
+            return manifest
+    except (OSError, ValueError):
+        pass
+    kept = path.with_name(f"{MANIFEST}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.replace(path, kept)
+    print(f"warning: {path} was not valid JSON; kept it as {kept.name} and started a new one", file=sys.stderr)
+    return {}
+
+
 def update_manifest(folder: Path, common: dict, file_name: str, entry: dict) -> dict:
-    """manifest.json keeps one entry per artifact of the variant: re-reads, updates, rewrites."""
-    manifest = read_manifest(folder)
-    manifest.update(common, manifest_version=MANIFEST_VERSION)
-    manifest.setdefault("artifacts", {})[file_name] = entry
-    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    """manifest.json keeps one entry per artifact of the variant: re-reads, updates, rewrites,
+    under a lock."""
+    with _locked(folder):
+        manifest = _read_for_update(folder)
+        for key in ARTIFACT_FACTS:  # written at the top level before manifest version 3
+            manifest.pop(key, None)
+        manifest.update(common, manifest_version=MANIFEST_VERSION)
+        manifest.setdefault("artifacts", {})[file_name] = entry
+        atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 
 
@@ -102,12 +149,14 @@ class ModelInfo:
 
 
 def _manifest_entry(path: str) -> dict:
-    """The manifest's facts about this file (variant-level keys merged with its artifact entry)."""
+    """The manifest's facts about this file: its own entry, plus the variant. Never the other
+    top-level keys: before manifest version 3 they held the *latest* conversion's size and
+    classes, which need not be this file's (its own shapes are read from the file instead)."""
     manifest = read_manifest(os.path.dirname(path))
     entry = manifest.get("artifacts", {}).get(os.path.basename(path))
     if entry is None:  # a manifest for other files says nothing about this one
         return {}
-    return {**{k: v for k, v in manifest.items() if k != "artifacts"}, **entry}
+    return {"variant": manifest.get("variant"), **entry}
 
 
 def _shapes(path: str) -> tuple[int | None, int | None, str]:

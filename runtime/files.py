@@ -1,8 +1,10 @@
-"""Folders that are replaced whole or not at all."""
+"""Folders that are replaced whole or not at all, and temporary folders that a killed process
+cannot leave behind for long."""
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 
@@ -16,3 +18,24 @@ def replace_folder(staging: Path, target: Path) -> None:
         shutil.rmtree(old)
     else:
         staging.rename(target)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def temporary_directory(prefix: str) -> tempfile.TemporaryDirectory:
+    """A TemporaryDirectory named `{prefix}{pid}-...`. A SIGKILL gives no process the chance to
+    remove its own (calibration folders reach 100 MB), so each new one first removes those
+    whose process is gone."""
+    for path in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+        pid = path.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-")

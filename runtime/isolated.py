@@ -14,6 +14,7 @@ import tempfile
 from .artifacts import describe
 from .backends import REGISTRY, Context
 from .environments import REPO_ROOT, with_repo_on_path
+from .files import temporary_directory
 from .jobs import BackendSpec, Job
 from .records import FAILED, SKIPPED, Record
 from .timing import RunSettings
@@ -30,7 +31,7 @@ def worker_env() -> dict[str, str]:
 @functools.cache
 def _private_runtime_dir() -> tempfile.TemporaryDirectory:
     """One per process, removed when it exits (a directory per job used to stay in /tmp)."""
-    return tempfile.TemporaryDirectory(prefix="bench-xdg-")
+    return temporary_directory("bench-xdg-")
 
 
 def _failure(returncode: int, stderr: str) -> str:
@@ -56,7 +57,7 @@ def run_job(job: Job, python: str = sys.executable, timeout: float = 600.0,
             env: dict[str, str] | None = None) -> Record:
     """Runs one job in a fresh worker process; a crash, hang or error is a failed row. The
     worker never outlives this call: on a timeout, Ctrl-C or any error its group is killed."""
-    with tempfile.TemporaryDirectory(prefix="bench-job-") as tmp:
+    with temporary_directory("bench-job-") as tmp:
         job_path, result_path = os.path.join(tmp, "job.json"), os.path.join(tmp, "result.json")
         with open(job_path, "w") as f:
             json.dump(job.to_dict(), f)

@@ -125,7 +125,7 @@ def resolve_progression(s: Settings, recipe: recipes.Recipe, target_size: int,
 def preflight(s: Settings) -> tuple[models.Variant, int]:
     """Checks that need no data; raises a one-line ValueError/FileNotFoundError."""
     variant = models.get_variant(s.variant)
-    size = s.size or variant.resolution
+    size = variant.input_size(s.size)
     models.check_settings(variant, size, s.classes or 2, activation=s.activation)
     if s.epochs < 1:
         raise ValueError(f"EPOCHS must be at least 1, got {s.epochs}")

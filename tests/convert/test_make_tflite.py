@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -57,7 +58,7 @@ def test_manifest_describes_the_file_it_sits_beside(int8_run):
     folder, tflite, manifest = int8_run
     entry = manifest["artifacts"]["ghost_tiny_int8.tflite"]
     assert entry["sha256"] == hashlib.sha256(tflite).hexdigest() and entry["size_bytes"] == len(tflite)
-    assert manifest["variant"] == "ghost_tiny" and manifest["input_size"] == SIZE
+    assert manifest["variant"] == "ghost_tiny" and entry["input_size"] == SIZE and "input_size" not in manifest
     assert entry["calibration"]["calibration_images"] == 8 and entry["calibration"]["source"].startswith("builtin")
     assert entry["validation"]["images"] == 4 and entry["validation"]["cosine_mean"] >= 0.9
     assert entry["versions"]["tensorflow"] and entry["versions"]["ai_edge_litert"]
@@ -102,7 +103,7 @@ def test_int8_io_on_request(tmp_path, tiny_variant):
     assert entry["inputs"][0]["dtype"] == entry["outputs"][0]["dtype"] == "int8"
 
 
-def test_image_folder_with_classes_gives_labels_and_counts_broken_files(tmp_path, tiny_variant):
+def test_image_folder_with_classes_gives_labels_and_counts_broken_files(tmp_path, tiny_variant, capsys):
     rng = np.random.default_rng(0)
     data = tmp_path / "photos"
     for index, cls in enumerate(["cat", "dog", "eel", "fox", "gnu"] * 3):
@@ -111,6 +112,7 @@ def test_image_folder_with_classes_gives_labels_and_counts_broken_files(tmp_path
         Image.fromarray(pixels).save(data / cls / f"{index}.{['png', 'jpg', 'bmp'][index % 3]}")
     (data / "cat" / "broken.jpg").write_bytes(b"not an image")
     assert convert_cli(tmp_path, "--data", str(data)) == 0
+    assert "1 image files in DATA could not be decoded and were skipped (e.g. cat/broken.jpg)" in capsys.readouterr().out
     folder = tmp_path / "ghost_tiny"
     assert (folder / "labels.txt").read_text().split() == ["cat", "dog", "eel", "fox", "gnu"]
     entry = json.loads((folder / "manifest.json").read_text())["artifacts"]["ghost_tiny_int8.tflite"]
@@ -122,15 +124,31 @@ def test_image_folder_with_classes_gives_labels_and_counts_broken_files(tmp_path
 @pytest.mark.parametrize("args, message", [
     (["--precision", "int4"], "unknown precision 'int4'; valid: fp32, fp16, dynamic, int8, int8_per_tensor, int16x8"),
     (["--size", "16"], "smaller than the total stride"),
-    (["--weights", "/nonexistent.keras"], "WEIGHTS file '/nonexistent.keras' does not exist"),
+    (["--weights", "/nonexistent.keras"], "weights file '/nonexistent.keras' does not exist"),
     (["--data", "/nonexistent"], "DATA folder '/nonexistent' does not exist"),
     (["--io", "int16"], "unknown int8 I/O type"),
+    (["--size", "0"], "input size 0 is smaller than the total stride"),
+    (["--size", "100000"], "input size 100000 is larger than 1024"),
+    (["--classes", "0"], "num_classes must be at least 1, got 0"),
+    (["--labels", "{binary}"], "is not UTF-8 text"),
+    (["--labels", "{empty}"], "is empty"),
+    (["--labels", "{three}"], "3 labels in"),
+    (["--weights", "{cut.keras}"], "is not a readable .keras model"),
+    (["--weights", "{random.h5}"], "is not a readable .h5 weights file"),
 ])
 def test_bad_input_is_one_line_error_and_writes_nothing(tmp_path, capsys, tiny_variant, args, message):
-    assert convert_cli(tmp_path, *args) == 2
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    files = {"binary": b"cat\n\xff\xfe\x00dog\n", "empty": b"\n\n", "three": b"a\nb\nc\n",
+             "cut.keras": b"PK\x03\x04" + os.urandom(300), "random.h5": os.urandom(3000)}
+    for name, data in files.items():
+        (inputs / name).write_bytes(data)
+    args = [str(inputs / a[1:-1]) if a.startswith("{") else a for a in args]
+    out = tmp_path / "out"
+    assert main(["ghost_tiny", *FAST, "--out", str(out), *args]) == 2
     error = capsys.readouterr().err.strip()
     assert message in error and len(error.splitlines()) == 1
-    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+    assert not out.exists()  # checked before anything, even the folder, is made
 
 
 def test_unknown_variant_and_empty_data_folder(tmp_path, capsys, tiny_variant):
@@ -164,7 +182,7 @@ import sys
 from tests.conftest import register_tiny
 register_tiny()
 from convert.__main__ import main
-main(sys.argv[1:])
+sys.exit(main(sys.argv[1:]))
 """
 REPO = Path(__file__).resolve().parents[2]
 
@@ -189,6 +207,24 @@ def test_a_killed_run_leaves_the_previous_artifact_untouched(tmp_path, tiny_vari
     while _processes_mentioning(workers) and time.monotonic() < deadline:
         time.sleep(1)
     assert not _processes_mentioning(workers)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_run_says_so_in_one_line_and_leaves_no_temporary_files(tmp_path, tiny_variant, stop):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", KILLED_RUN, "ghost_tiny", *FAST, "--calib", "5000",
+                              "--out", str(tmp_path)], cwd=REPO, env={**os.environ, "TMPDIR": str(temp)},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not _processes_mentioning(str(temp)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_mentioning(str(temp)), "no calibration worker started"
+    child.send_signal(stop)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130 and stderr.strip().splitlines()[-1] == "error: interrupted"
+    assert "Traceback" not in stderr
+    assert not list(temp.glob("calibration-*")) and not list((tmp_path / "ghost_tiny").glob("*.tflite"))
 
 
 def _processes_mentioning(text: str) -> list[str]:

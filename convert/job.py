@@ -1,0 +1,30 @@
+"""What one conversion is asked to do (`make tflite`'s settings). Imports no TensorFlow, so the
+command line answers a usage error at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from quantize.parallel import default_workers
+
+IO_TYPE_NAMES = ("uint8", "int8")  # the integer I/O of full-integer files
+
+
+@dataclass
+class Job:
+    variant: str = "ghost_s"
+    precision: str = "int8"
+    size: int | None = None  # default: the variant's resolution
+    classes: int = 1000
+    weights: str | None = None
+    data: str | None = None
+    out: str = "artifacts"
+    calibration: int = 100
+    validation: int = 16
+    io_type: str = "uint8"  # int8 precision only
+    labels: str | None = None  # labels.txt path; default: class folders of DATA
+    gpu_check: bool = True
+    legacy_check: bool = True  # run it on tflite-runtime 2.14 where .venv-legacy exists
+    seed: int = 0
+    calibration_workers: int = field(default_factory=default_workers)  # int8 only
+    max_top1_drop: float = 1.0  # points of held-out top-1 the file may lose against Keras (labelled DATA)
+    accuracy_images: int = 1000  # held-out labelled images scored for that (seeded sample)
