@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from runtime.artifacts import atomic_write
+from runtime.artifacts import GHOST_PREFIX, atomic_write
 from runtime.records import Latency, Record, accelerator_label
 
 from .machine import Machine
@@ -57,9 +57,6 @@ def markdown(records: list[Record], machine: Machine | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-GHOST = "ghost_"
-
-
 def _medians(records: list[Record]) -> dict[tuple, float]:
     """p50 latency by (variant, precision, backend, threads), measured rows only."""
     return {(r.variant, r.precision, r.backend, r.threads): lat.p50_ms for r, lat in _measured(records)}
@@ -77,7 +74,7 @@ def ratios(records: list[Record]) -> list[tuple[str, str, str, float]]:
         where = f"{backend} x{threads}" if threads else backend
         if precision == "int8" and (fp32 := medians.get((variant, "fp32", backend, threads))):
             found.append(("int8 vs fp32 (speed-up)", variant, where, fp32 / p50))
-        if variant.startswith(GHOST) and (std := medians.get((variant[len(GHOST):], precision, backend, threads))):
+        if variant.startswith(GHOST_PREFIX) and (std := medians.get((variant[len(GHOST_PREFIX):], precision, backend, threads))):
             found.append(("ghost vs standard (speed-up)", f"{variant} {precision}", where, std / p50))
         if backend != "tf" and (tf := medians.get((variant, "keras-fp32", "tf", threads))):
             found.append(("TFLite vs TensorFlow (speed-up)", f"{variant} {precision}", where, tf / p50))

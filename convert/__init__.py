@@ -2,6 +2,6 @@
 
 `python -m convert --help`; the library entry point is `convert.pipeline.run(Job(...))`.
 Nothing heavy is imported here, so the command line rejects bad arguments at once."""
-import os
+from runtime.environments import use_tf_keras
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+use_tf_keras()  # before TensorFlow is imported

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from runtime.artifacts import artifact_name, read_manifest
+from runtime.artifacts import artifact_name, atomic_write, ensure_writable, read_manifest
 
 DEFAULT_VARIANTS = "b0,s,ghost_b0,ghost_s"  # m and l work too: slow (minutes each at 480)
 DEFAULT_PRECISIONS = "fp32,fp16,dynamic,int8,int16x8"
@@ -76,14 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--convert-args", default="", help="extra arguments for python -m convert, e.g. '--calib 200'")
     a = p.parse_args(argv)
     out = Path(a.out)
+    try:
+        ensure_writable(out)
+    except PermissionError as error:
+        p.error(str(error))
     rows = []
     for variant in a.variants.split(","):
         for precision in a.precisions.split(","):
             rows.append(run_conversion(variant, precision, out, a.convert_args.split()))
             print(json.dumps(rows[-1]), flush=True)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "conversion.json").write_text(json.dumps(rows, indent=1))
-    (out / "conversion.md").write_text(markdown(rows))
+    atomic_write(out / "conversion.json", json.dumps(rows, indent=1))
+    atomic_write(out / "conversion.md", markdown(rows))
     print(markdown(rows))
     return 0 if all(row["status"] == "ok" for row in rows) else 1
 

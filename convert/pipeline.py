@@ -25,6 +25,7 @@ from models.weights import check_weights_file, reestimate_batch_norm
 from quantize import ImageSet, builtin_images, folder_images
 
 from runtime import artifacts
+from runtime.environments import package_version
 from runtime.inference import run_tflite
 
 from . import metadata, ops, recipes, validate
@@ -252,16 +253,10 @@ def manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, lega
         "ops": ops.op_summary(op_list), "float_ops": len(ops.float_ops(op_list)),
         "xnnpack_partitions": validate.xnnpack_partitions(tflite),
         "timings_s": timings,
-        "versions": {"tensorflow": tf.__version__, "ai_edge_litert": _version("ai-edge-litert"),
+        "versions": {"tensorflow": tf.__version__, "ai_edge_litert": package_version("ai-edge-litert").split()[-1],
                      "python": platform.python_version(), "project": VERSION},
         "job": dataclasses.asdict(job),
     }
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
 
 
 def render_report(name: str, entry: dict) -> str:

@@ -3,9 +3,9 @@
     import models
     model = models.build("ghost_s", input_size=224, num_classes=10)
 """
-import os
+from runtime.environments import use_tf_keras
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # tf-keras everywhere: TFMOT needs it
+use_tf_keras()  # before TensorFlow is imported
 
 from .blocks import ACTIVATIONS  # noqa: E402
 from .builder import block_plan, check_settings, min_input_size  # noqa: E402

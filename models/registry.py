@@ -5,10 +5,11 @@ import dataclasses
 
 import tf_keras as keras
 
+from runtime.artifacts import GHOST_PREFIX
+
 from .builder import build_variant
 from .tables import ABLATIONS, OFFICIAL, Variant
 
-GHOST_PREFIX = "ghost_"
 _TABLES: dict[str, Variant] = {**OFFICIAL, **ABLATIONS}
 
 

@@ -1,7 +1,7 @@
 """Calibration data for post-training quantization (and, later, quantization-aware training)."""
-import os
+from runtime.environments import use_tf_keras
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+use_tf_keras()  # before TensorFlow is imported
 
 from .calibration import IMAGE_EXTENSIONS, ImageSet, builtin_images, folder_images, representative_dataset  # noqa: E402
 from .parallel import default_workers, parallel_calibration  # noqa: E402

@@ -25,6 +25,7 @@ MANIFEST_VERSION = 3  # 2: per-artifact "runtimes"; 3: the facts below per artif
 # artifact's entry carries them; the top level keeps only the variant.
 ARTIFACT_FACTS = ("input_size", "num_classes", "weights", "parameters", "output")
 UNKNOWN = "unknown"
+GHOST_PREFIX = "ghost_"  # ghost_<name> is the Ghost variant of every table <name> (models.registry)
 _NAME = re.compile(rf"^(?P<variant>.+)_(?P<precision>{'|'.join(PRECISIONS)})\.tflite$")
 
 

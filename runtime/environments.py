@@ -3,11 +3,26 @@
 virtual environment beside it, built by a make target."""
 from __future__ import annotations
 
+import importlib.metadata
 import os
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEGACY_PYTHON = os.path.join(REPO_ROOT, ".venv-legacy", "bin", "python")  # make bench-legacy-env
 MEDIAPIPE_PYTHON = os.path.join(REPO_ROOT, ".venv-mediapipe", "bin", "python")  # make mediapipe-env
+
+
+def use_tf_keras() -> None:
+    """`tf.keras` is tf-keras (Keras 2) in this project: TFMOT and the converter's Keras path need
+    it. Every package that imports TensorFlow calls this first (it must precede the import)."""
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+
+def package_version(dist: str) -> str:
+    """"ai-edge-litert 2.1.0", or the bare name where the package is not installed."""
+    try:
+        return f"{dist} {importlib.metadata.version(dist)}"
+    except importlib.metadata.PackageNotFoundError:
+        return dist
 
 
 def with_repo_on_path(env: dict[str, str]) -> dict[str, str]:

@@ -8,7 +8,6 @@ library that the chosen backend does not need.
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import functools
 import os
 import resource
@@ -16,6 +15,7 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+from .environments import package_version, use_tf_keras
 from .jobs import Job
 from .records import Latency, Record
 from .timing import measure
@@ -45,13 +45,6 @@ def stopwatch() -> Iterator[_Stopwatch]:
     watch, start = _Stopwatch(), time.perf_counter_ns()
     yield watch
     watch.ms = (time.perf_counter_ns() - start) / 1e6
-
-
-def _version(dist: str) -> str:
-    try:
-        return f"{dist} {importlib.metadata.version(dist)}"
-    except importlib.metadata.PackageNotFoundError:
-        return dist
 
 
 def random_input(shape, dtype):
@@ -115,7 +108,7 @@ def load_compiled_model(job: Job) -> Session:
     accelerator = {"cpu": "XNNPACK", "gpu": f"GPU (WebGPU): {device.get('name', '?')}",
                    "npu": f"NPU: {job.options.get('npu_dispatch', '?')}"}[name]
     return Session(step=_compiled_step(model, inputs, outputs, read_back=name != "cpu"),
-                   init_ms=init.ms, accelerator=accelerator, runtime=_version("ai-edge-litert"),
+                   init_ms=init.ms, accelerator=accelerator, runtime=package_version("ai-edge-litert"),
                    fully_accelerated=model.is_fully_accelerated(),
                    software_emulated=bool(device.get("software")))
 
@@ -138,7 +131,7 @@ def load_interpreter(job: Job) -> Session:
     from ai_edge_litert.interpreter import Interpreter
 
     return _interpreter_session(Interpreter, job, [], "XNNPACK (default delegate)",
-                                _version("ai-edge-litert"))
+                                package_version("ai-edge-litert"))
 
 
 def load_delegate_interpreter(job: Job) -> Session:
@@ -148,14 +141,14 @@ def load_delegate_interpreter(job: Job) -> Session:
     delegate = load_delegate(spec.arg, spec.options or None)
     options = ";".join(f"{k}={v}" for k, v in spec.options.items())
     label = f"delegate {os.path.basename(spec.arg)}" + (f" ({options})" if options else "")
-    return _interpreter_session(Interpreter, job, [delegate], label, _version("ai-edge-litert"))
+    return _interpreter_session(Interpreter, job, [delegate], label, package_version("ai-edge-litert"))
 
 
 def load_legacy(job: Job) -> Session:
     from tflite_runtime.interpreter import Interpreter
 
     return _interpreter_session(Interpreter, job, [], "XNNPACK (default delegate)",
-                                _version("tflite-runtime"))
+                                package_version("tflite-runtime"))
 
 
 # --- TensorFlow on the Keras model: tf, tf-gpu -----------------------------------------------
@@ -182,7 +175,7 @@ def _tf_device_name(tf, on_gpu: bool) -> str:
 
 
 def load_tensorflow(job: Job) -> Session:
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    use_tf_keras()
     import tensorflow as tf
 
     on_gpu = job.backend.name == "tf-gpu"

@@ -1,7 +1,9 @@
 import dataclasses
 import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+from runtime.environments import use_tf_keras
+
+use_tf_keras()  # before TensorFlow is imported
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402

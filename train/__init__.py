@@ -3,6 +3,6 @@
     python -m train --data FOLDER --variant ghost_b0 --size 64      # make train
     python -m train.evaluate --model runs/ghost_b0/model.keras --data FOLDER   # make evaluate
 """
-import os
+from runtime.environments import use_tf_keras
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+use_tf_keras()  # before TensorFlow is imported

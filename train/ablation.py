@@ -19,7 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from runtime.artifacts import atomic_write  # noqa: E402
+from runtime.artifacts import GHOST_PREFIX, atomic_write  # noqa: E402
 
 from runtime.cli import run_command  # noqa: E402
 
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = parse(["--out", own.out, *rest])
     variants = [v for v in own.variants.split(",") if v]
     if own.ghost:
-        variants += [f"ghost_{v}" for v in variants if not v.startswith("ghost_")]
+        variants += [f"{GHOST_PREFIX}{v}" for v in variants if not v.startswith(GHOST_PREFIX)]
     from .run import preflight
 
     def work() -> str:
