@@ -127,11 +127,11 @@ ablation: $(STAMP)  ## DATA=folder [VARIANTS=s,s_all_mbconv,...] [GHOST=1] [SIZE
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/ablation)) $(if $(GHOST),--ghost) $(if $(SIZE),--size $(SIZE)) \
 		$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(RECIPE),--recipe $(RECIPE))
 
-qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 OUT=artifacts]: OUT/VARIANT/VARIANT_int8_qat.tflite
+qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 OUT=artifacts BASELINE=1]: OUT/VARIANT/VARIANT_int8_qat.tflite (BASELINE=1: same epochs in float, then PTQ)
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make qat WEIGHTS=trained.keras DATA=folder VARIANT=... (make train writes runs/VARIANT/model.keras)" >&2; exit 2; }
 	$(RUN) -m quantize.finetune --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --out $(call quote,$(OUT)) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) \
-		$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
+		$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) $(if $(BASELINE),--float-baseline)
 
 quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= OUT=beside WEIGHTS]: per-layer int8 error, ranked
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make quant-report WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }

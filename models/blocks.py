@@ -14,6 +14,8 @@ import tensorflow as tf
 import tf_keras as keras
 from tf_keras import layers
 
+from .tables import GhostDesign
+
 Activation = Literal["silu", "hard_swish", "relu6"]
 ACTIVATIONS: tuple[str, ...] = ("silu", "hard_swish", "relu6")
 
@@ -49,9 +51,8 @@ class Style:
     """Network-wide choices that every block obeys."""
 
     activation: str
-    ghost: bool
+    ghost: GhostDesign | None  # None: standard convolutions everywhere
     se: bool
-    ghost_se_ratio: float
 
 
 @dataclass(frozen=True)
@@ -87,25 +88,27 @@ def conv_bn(x, filters, kernel, stride, name, activation=None, depthwise=False):
     return x
 
 
-def ghost_module(x, filters, kernel, stride, name, activation=None):
-    """GhostNet module: a primary conv makes half the channels, a cheap 3x3 depthwise conv
-    of those makes the other half, and the two are concatenated."""
+def ghost_module(x, filters, kernel, stride, name, design: GhostDesign, activation=None):
+    """GhostNet module: a primary conv makes half the channels, a cheap depthwise conv of
+    those makes the other half, and the two are concatenated."""
     if filters % 2:
         raise ValueError(f"{name}: a Ghost module needs an even channel count, got {filters}")
     primary = conv_bn(x, filters // 2, kernel, stride, f"{name}_primary", activation)
-    cheap = conv_bn(primary, None, 3, 1, f"{name}_cheap", activation, depthwise=True)
+    cheap = conv_bn(primary, None, design.cheap_kernel, 1, f"{name}_cheap",
+                    activation if design.cheap_activation else None, depthwise=True)
     return layers.Concatenate(name=f"{name}_concat")([primary, cheap])
 
 
-def pointwise_or_ghost(x, filters, kernel, stride, name, style: Style, activation=None):
-    """The convolutions that the Ghost variant replaces by Ghost modules."""
-    make = ghost_module if style.ghost else conv_bn
-    return make(x, filters, kernel, stride, name, activation)
+def pointwise_or_ghost(x, filters, kernel, stride, name, style: Style, role: str, activation=None):
+    """A convolution that a Ghost design may replace by a Ghost module (`role`: GHOST_ROLES)."""
+    if style.ghost and style.ghost.makes_ghost(role, filters):
+        return ghost_module(x, filters, kernel, stride, name, style.ghost, activation)
+    return conv_bn(x, filters, kernel, stride, name, activation)
 
 
 def squeeze_excite(x, spec: BlockSpec, style: Style):
     if style.ghost:
-        bottleneck = max(8, int(spec.expanded * style.ghost_se_ratio))
+        bottleneck = max(8, int(spec.expanded * style.ghost.se_ratio))
     else:
         bottleneck = max(1, int(spec.in_channels * spec.se_ratio))
     name = spec.name
@@ -125,10 +128,10 @@ def mbconv(x, spec: BlockSpec, style: Style):
     """Inverted bottleneck: 1x1 expand, kxk depthwise, SE, 1x1 linear projection."""
     act, name = style.activation, spec.name
     if spec.expand != 1:
-        x = pointwise_or_ghost(x, spec.expanded, 1, 1, f"{name}_expand", style, act)
+        x = pointwise_or_ghost(x, spec.expanded, 1, 1, f"{name}_expand", style, "mbconv_expand", act)
     x = conv_bn(x, None, spec.kernel, spec.stride, f"{name}_dw", act, depthwise=True)
     x = _maybe_se(x, spec, style)
-    return pointwise_or_ghost(x, spec.out_channels, 1, 1, f"{name}_project", style)
+    return pointwise_or_ghost(x, spec.out_channels, 1, 1, f"{name}_project", style, "mbconv_project")
 
 
 def fused_mbconv(x, spec: BlockSpec, style: Style):
@@ -137,10 +140,10 @@ def fused_mbconv(x, spec: BlockSpec, style: Style):
     if spec.expand == 1:
         x = _maybe_se(x, spec, style)
         return pointwise_or_ghost(x, spec.out_channels, spec.kernel, spec.stride,
-                                  f"{name}_project", style, act)
-    x = pointwise_or_ghost(x, spec.expanded, spec.kernel, spec.stride, f"{name}_expand", style, act)
+                                  f"{name}_project", style, "fused_project", act)
+    x = pointwise_or_ghost(x, spec.expanded, spec.kernel, spec.stride, f"{name}_expand", style, "fused_expand", act)
     x = _maybe_se(x, spec, style)
-    return pointwise_or_ghost(x, spec.out_channels, 1, 1, f"{name}_project", style)
+    return pointwise_or_ghost(x, spec.out_channels, 1, 1, f"{name}_project", style, "fused_project")
 
 
 @keras.saving.register_keras_serializable(package="effnetv2_edge")
@@ -196,10 +199,11 @@ BLOCKS = {"fused": fused_mbconv, "mbconv": mbconv}
 
 def block(inputs, spec: BlockSpec, style: Style):
     """A block with its residual path. Standard blocks keep the reference rule (identity
-    residual only when shape is unchanged); Ghost blocks always have one (ResNet-D)."""
+    residual only when shape is unchanged); Ghost blocks always have one (ResNet-D) unless
+    their design leaves it out."""
     x = BLOCKS[spec.block](inputs, spec, style)
     same_shape = spec.stride == 1 and spec.in_channels == spec.out_channels
-    if not same_shape and not style.ghost:
+    if not same_shape and not (style.ghost and style.ghost.resnet_d):
         return x
     shortcut = inputs if same_shape else resnet_d_shortcut(inputs, spec)
     if spec.drop_rate > 0:

@@ -100,14 +100,14 @@ def build_variant(variant: Variant, input_size: int | None = None, num_classes: 
     dropout = variant.dropout if dropout is None else dropout
     drop_path = variant.drop_path if drop_path is None else drop_path
     check_settings(variant, input_size, num_classes, activation, dropout, drop_path, classifier_activation)
-    style = Style(activation, variant.ghost, se, variant.ghost_se_ratio)
+    style = Style(activation, variant.ghost, se)
 
     inputs = keras.Input((input_size, input_size, 3), batch_size=batch_size, name="image")
     x = preprocessing(inputs, variant) if include_preprocessing else inputs
     x = conv_bn(x, variant.scaled_channels(variant.stem_channels), 3, 2, "stem", activation)
     for spec in block_plan(variant, drop_path):
         x = block(x, spec, style)
-    x = pointwise_or_ghost(x, variant.scaled_channels(variant.head_channels), 1, 1, "top", style, activation)
+    x = pointwise_or_ghost(x, variant.scaled_channels(variant.head_channels), 1, 1, "top", style, "head", activation)
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         if dropout > 0:

@@ -1,37 +1,52 @@
-"""Names -> Variants -> models. `ghost_<name>` is the Ghost variant of any registered table."""
+"""Names -> Variants -> models. `ghost_<name>` and `ghostlite_<name>` are the Ghost variants
+(reference and int8-tuned design) of any registered table."""
 from __future__ import annotations
 
 import dataclasses
 
 import tf_keras as keras
 
-from runtime.artifacts import GHOST_PREFIX
+from runtime.artifacts import GHOST_PREFIX, GHOSTLITE_PREFIX
 
 from .builder import build_variant
-from .tables import ABLATIONS, OFFICIAL, Variant
+from .tables import ABLATIONS, GHOSTLITE, OFFICIAL, GhostDesign, Variant
 
 _TABLES: dict[str, Variant] = {**OFFICIAL, **ABLATIONS}
+# Derived families: prefix -> the Ghost design every table gets under that prefix.
+FAMILIES: dict[str, GhostDesign] = {GHOST_PREFIX: GhostDesign(), GHOSTLITE_PREFIX: GHOSTLITE}
+
+
+def _family(name: str) -> str:
+    """The derived-family prefix `name` starts with, or ""."""
+    return next((prefix for prefix in FAMILIES if name.startswith(prefix)), "")
+
+
+def base_name(name: str) -> str:
+    """The standard table a name derives from: `ghostlite_s` -> `s`."""
+    return name[len(_family(name)):]
 
 
 def register(variant: Variant) -> Variant:
-    """Makes a user's table buildable by name (and its Ghost twin as `ghost_<name>`)."""
-    if variant.name.startswith(GHOST_PREFIX):
-        raise ValueError(f"register the standard table; {GHOST_PREFIX}{{name}} is derived from it")
+    """Makes a user's table buildable by name (and its Ghost twins as `ghost_<name>`,
+    `ghostlite_<name>`)."""
+    if prefix := _family(variant.name):
+        raise ValueError(f"register the standard table; {prefix}{{name}} is derived from it")
     _TABLES[variant.name] = variant
     return variant
 
 
 def variant_names(include_ghost: bool = True) -> list[str]:
     names = list(_TABLES)
-    return names + [GHOST_PREFIX + n for n in names] if include_ghost else names
+    return names + [prefix + n for prefix in FAMILIES for n in names] if include_ghost else names
 
 
 def get_variant(name: str) -> Variant:
-    base_name = name[len(GHOST_PREFIX):] if name.startswith(GHOST_PREFIX) else name
+    prefix = _family(name)
+    base_name = name[len(prefix):]
     if base_name not in _TABLES:
         raise ValueError(f"unknown variant {name!r}; valid: {', '.join(variant_names())}")
     base = _TABLES[base_name]
-    return dataclasses.replace(base, name=name, ghost=True) if name != base_name else base
+    return dataclasses.replace(base, name=name, ghost=FAMILIES[prefix]) if prefix else base
 
 
 def build(variant: str | Variant, weights: str | None = None, **options) -> keras.Model:

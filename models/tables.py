@@ -17,6 +17,29 @@ from typing import Literal
 
 BlockType = Literal["fused", "mbconv"]
 Preprocessing = Literal["imagenet_mean_std", "minus_one_to_one"]
+# The convolutions a Ghost design may turn into Ghost modules.
+GHOST_ROLES = ("fused_expand", "fused_project", "mbconv_expand", "mbconv_project", "head")
+
+
+@dataclass(frozen=True)
+class GhostDesign:
+    """How a Ghost variant builds its Ghost modules (primary conv -> cheap depthwise conv of its
+    output -> both concatenated). Every choice is data: the reference design (`ghost_<name>`) and
+    the int8-tuned one (`ghostlite_<name>`) share one builder."""
+
+    # SE bottleneck as a fraction of the block's *expanded* channels. The reference rule (input
+    # channels / 4) ties it to the narrow input; 1/24 of the expanded width equals that rule in
+    # expand-6 blocks and trims expand-4 blocks to input / 6, which brings the Ghost models to
+    # about 65% of the standard parameters (the README's model table).
+    se_ratio: float = 1 / 24
+    roles: tuple[str, ...] = GHOST_ROLES  # which convolutions become Ghost modules
+    min_channels: int = 0  # ... and only those with at least this many output channels
+    cheap_kernel: int = 3  # the cheap branch's depthwise kernel
+    cheap_activation: bool = True  # the cheap branch ends in the activation, as the primary does
+    resnet_d: bool = True  # downsampling blocks get an average-pool + 1x1 conv shortcut (ResNet-D)
+
+    def makes_ghost(self, role: str, filters: int) -> bool:
+        return role in self.roles and filters >= self.min_channels
 
 
 @dataclass(frozen=True)
@@ -46,12 +69,7 @@ class Variant:
     dropout: float = 0.2  # before the classifier
     drop_path: float = 0.2  # stochastic depth, ramped linearly to this over the blocks
     preprocessing: Preprocessing = "minus_one_to_one"
-    ghost: bool = False
-    # Ghost only: SE bottleneck as a fraction of the block's *expanded* channels. The
-    # reference rule (input channels / 4) ties it to the narrow input; 1/24 of the expanded
-    # width equals that rule in expand-6 blocks and trims expand-4 blocks to input / 6, which
-    # brings the Ghost models to about 65% of the standard parameters (see README table).
-    ghost_se_ratio: float = 1 / 24
+    ghost: GhostDesign | None = None  # None: the standard network
 
     def input_size(self, size: int | None) -> int:
         """`size`, or the official resolution when none is given (0 is a size, and invalid)."""
@@ -70,6 +88,13 @@ class Variant:
 def _stages(*rows: tuple) -> tuple[Stage, ...]:
     """Compact rows: (block, repeats, kernel, stride, expand, channels, se_ratio)."""
     return tuple(Stage(*row) for row in rows)
+
+
+# The int8-tuned Ghost design (`ghostlite_<name>`); docs/ghostlite.md has the measurements behind
+# each choice. Where int8 matrix multiplication is fast (VNNI, AMX, dotprod), a 3x3 depthwise
+# costs about 10x a dense convolution per multiply-add (make profile), so the cheap branch only
+# pays where it replaces a wide dense convolution.
+GHOSTLITE = GhostDesign(roles=("mbconv_expand", "mbconv_project", "head"), cheap_activation=False)
 
 
 # Shared by B0-B3, which differ only by width/depth/resolution (paper, Table 4 note).

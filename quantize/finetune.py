@@ -1,5 +1,10 @@
 """`make qat`: a trained .keras -> quantization-aware fine-tuning -> `<variant>_int8_qat.tflite`.
 
+`make qat BASELINE=1` (--float-baseline) is the fair comparison: the same epochs of fine-tuning
+without fake quantization (`<variant>_float_finetuned.keras`), then post-training int8
+(`<variant>_int8.tflite`). QAT's gain is its file against that one, not against the model
+before fine-tuning (a few more epochs alone move an under-trained model by points).
+
     trained float model -> fake quantization (quantize.qat) -> a few epochs on DATA at a low
     learning rate (train's data pipeline) -> concatenation ranges aligned -> the convert
     pipeline (precision int8_qat: validation against the float model, metadata, manifest)
@@ -36,6 +41,7 @@ class QatSettings:
     seed: int = 0
     gpu_check: bool = True
     max_top1_drop: float = 1.0
+    float_baseline: bool = False  # fine-tune in float and convert with PTQ instead (the fair baseline)
 
 
 def freeze_batch_norm(model: keras.Model) -> None:
@@ -87,13 +93,15 @@ def compile_for_qat(model: keras.Model, s: QatSettings, steps: int, classes: int
                   keras.losses.CategoricalCrossentropy(label_smoothing=s.label_smoothing), metrics=metrics)
 
 
-def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int) -> tuple[keras.Model, list[dict]]:
+def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int,
+              quantize: bool = True) -> tuple[keras.Model, list[dict]]:
     """The quantization-aware model after `s.epochs` epochs, and one history row per epoch
-    (the held-out figures are those of the fake-quantized model: what int8 will score)."""
+    (the held-out figures are those of the fake-quantized model: what int8 will score).
+    `quantize=False`: the same schedule on `float_model` itself, in float (the baseline)."""
     from train.data import Pipeline, should_cache
 
     keras.utils.set_random_seed(s.seed)
-    model = qat.quantization_aware(float_model)
+    model = qat.quantization_aware(float_model) if quantize else float_model
     freeze_batch_norm(model)
     classes = len(splits.class_names)
     pipeline = Pipeline(splits.train, splits.val, classes, s.batch, s.seed, cache=should_cache(splits.train))
@@ -109,9 +117,11 @@ def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int) -> tu
                "train_top1": round(fit.history["top1"][-1], 5), "val_top1": round(val["top1"], 5),
                "val_loss": round(val["loss"], 5), "epoch_s": round(seconds, 1)}
         history.append(row)
-        print(f"qat epoch {row['epoch']}/{s.epochs} | loss {row['loss']:.3f} top-1 {row['train_top1']:.3f} | "
-              f"fake-quantized val top-1 {row['val_top1']:.3f} | {seconds:.0f} s", flush=True)
-    align_concatenation_ranges(model)
+        print(f"{'qat' if quantize else 'float'} epoch {row['epoch']}/{s.epochs} | loss {row['loss']:.3f} "
+              f"top-1 {row['train_top1']:.3f} | {'fake-quantized ' if quantize else ''}val top-1 {row['val_top1']:.3f} "
+              f"| {seconds:.0f} s", flush=True)
+    if quantize:
+        align_concatenation_ranges(model)
     return model, history
 
 
@@ -157,6 +167,8 @@ def run(s: QatSettings):
     classes = _checked_classes(s, splits)
     job = Job(s.variant, "int8_qat", size, classes, weights=s.weights, data=s.data, out=s.out,
               gpu_check=s.gpu_check, seed=s.seed, max_top1_drop=s.max_top1_drop)
+    if s.float_baseline:
+        return _float_baseline(s, job, splits)
     report = {}
 
     def quantization_aware(float_model: keras.Model) -> keras.Model:
@@ -170,6 +182,29 @@ def run(s: QatSettings):
 
     result = convert_run(job, quantization_aware=quantization_aware, extra={"qat": report})
     return result
+
+
+def _float_baseline(s: QatSettings, job, splits):
+    """QAT's schedule in float, saved as .keras, then converted as make tflite converts it."""
+    import dataclasses
+    from pathlib import Path
+
+    import models
+    from convert.pipeline import run as convert_run
+    from runtime.artifacts import ensure_writable
+    from train.outputs import save_keras
+
+    ensure_writable(Path(s.out))
+    model = models.build(s.variant, weights=s.weights, input_size=job.size, num_classes=job.classes,
+                         dropout=0.0, drop_path=0.0, classifier_activation="softmax")  # as convert builds it
+    score = float_top1(model, splits, job.size, s.batch)
+    tuned, history = fine_tune(model, s, splits, job.size, quantize=False)
+    path = Path(s.out) / s.variant / f"{s.variant}_float_finetuned.keras"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_keras(tuned, path)
+    report = {"weights_before": s.weights, "float_val_top1_before": round(score, 5), "epochs": s.epochs,
+              "batch": s.batch, "learning_rate": s.learning_rate, "history": history}
+    return convert_run(dataclasses.replace(job, precision="int8", weights=str(path)), extra={"float_finetune": report})
 
 
 
@@ -201,9 +236,13 @@ def parse(argv: list[str] | None) -> QatSettings:
     p.add_argument("--no-gpu-check", action="store_true", help="skip the LiteRT GPU accelerator check")
     p.add_argument("--max-top1-drop", type=float, default=d.max_top1_drop,
                    help="reject a file more than this many held-out top-1 points below the float model")
+    p.add_argument("--float-baseline", action="store_true",
+                   help="the fair baseline: the same fine-tuning in float, then post-training int8 "
+                        "(VARIANT_float_finetuned.keras and VARIANT_int8.tflite)")
     a = p.parse_args(argv)
     return QatSettings(a.variant, a.weights, a.data, a.size, a.classes, a.epochs, a.batch, a.lr, out=a.out,
-                       seed=a.seed, gpu_check=not a.no_gpu_check, max_top1_drop=a.max_top1_drop)
+                       seed=a.seed, gpu_check=not a.no_gpu_check, max_top1_drop=a.max_top1_drop,
+                       float_baseline=a.float_baseline)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,8 @@ MANIFEST_VERSION = 3  # 2: per-artifact "runtimes"; 3: the facts below per artif
 # artifact's entry carries them; the top level keeps only the variant.
 ARTIFACT_FACTS = ("input_size", "num_classes", "weights", "parameters", "output")
 UNKNOWN = "unknown"
-GHOST_PREFIX = "ghost_"  # ghost_<name> is the Ghost variant of every table <name> (models.registry)
+GHOST_PREFIX = "ghost_"  # ghost_<name>: the reference Ghost variant of every table <name> (models.registry)
+GHOSTLITE_PREFIX = "ghostlite_"  # ghostlite_<name>: the Ghost design tuned for int8 CPUs
 _NAME = re.compile(rf"^(?P<variant>.+)_(?P<precision>{'|'.join(PRECISIONS)})\.tflite$")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.registry import GHOST_PREFIX
+from models.registry import base_name
 
 SIZE_MULTIPLE = 8  # stage sizes are rounded to this (and never below the network's total stride)
 
@@ -37,7 +37,7 @@ PRESETS = {
 
 def preset_for(variant_name: str) -> str:
     """The preset of a variant's size class: B0-B3 and S (and ablations of S) -> s, M -> m, L/XL -> l."""
-    base = variant_name.removeprefix(GHOST_PREFIX).split("_")[0]
+    base = base_name(variant_name).split("_")[0]
     return {"m": "m", "l": "l", "xl": "l"}.get(base, "s")
 
 

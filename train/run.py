@@ -23,8 +23,9 @@ import tensorflow as tf
 import tf_keras as keras
 
 import models
+from models.registry import base_name
 from models.weights import check_switches, transfer_weights
-from runtime.artifacts import GHOST_PREFIX, ensure_writable
+from runtime.artifacts import ensure_writable
 
 from . import outputs, progressive, recipes
 from .data import Pipeline, images_per_second, should_cache
@@ -224,7 +225,7 @@ def initial_weights(plan: Plan, model: keras.Model) -> None:
     if s.weights == "imagenet":
         from models.weights import port_keras_applications
 
-        port_keras_applications(model, models.get_variant(s.variant).name.removeprefix(GHOST_PREFIX))
+        port_keras_applications(model, base_name(s.variant))
         return
     source = keras.models.load_model(s.weights, compile=False)
     check_switches(source, model, s.weights)

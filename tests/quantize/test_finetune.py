@@ -30,6 +30,20 @@ def test_qat_writes_an_integer_only_file_with_its_history_in_the_manifest(traine
     assert accuracy["images"] == 32 and 0 <= accuracy["tflite_top1"] <= 1
 
 
+def test_the_float_baseline_fine_tunes_the_same_epochs_in_float_then_converts_with_ptq(
+        trained_model, small_demo, tmp_path):
+    assert main([*QAT, "--weights", str(trained_model), "--data", str(small_demo), "--out", str(tmp_path),
+                 "--float-baseline"]) == 0
+    folder = tmp_path / "ghost_tiny"
+    tuned = folder / "ghost_tiny_float_finetuned.keras"
+    assert tuned.is_file() and not (folder / "ghost_tiny_int8_qat.tflite").exists()
+    entry = json.loads((folder / "manifest.json").read_text())["artifacts"]["ghost_tiny_int8.tflite"]
+    assert entry["precision"] == "int8" and entry["weights"] == str(tuned)
+    assert entry["calibration"]["calibration_images"] > 0  # post-training: calibrated
+    baseline = entry["float_finetune"]
+    assert baseline["epochs"] == 1 and len(baseline["history"]) == 1 and baseline["weights_before"] == str(trained_model)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--classes", "5"], "CLASSES=5 but DATA"),
     (["--epochs", "0"], "EPOCHS and BATCH must be at least 1"),

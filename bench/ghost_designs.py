@@ -1,0 +1,145 @@
+"""Which Ghost design pays in int8 on this CPU: `python -m bench.ghost_designs [--base s] [--size 224]`
+
+Each option is a `GhostDesign` (models/tables.py) applied to one standard table. For each:
+parameters, multiply-adds, int8 file size, and latency against the standard table measured
+side by side (bench.ab: one process, alternating rounds) in int8 at 1 and 2 threads and in fp32
+at 1 thread. Weights are untrained: latency and size do not depend on them (accuracy comes
+from `make train`). Files are kept in OUT/files, so a rerun only measures. Writes
+OUT/ghost_designs.{md,csv,json} with the machine's CPU flags: int8 conclusions hinge on them.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import io
+import json
+import statistics
+import sys
+from pathlib import Path
+
+from models.tables import GHOSTLITE, GhostDesign
+from runtime.artifacts import atomic_write, ensure_writable
+
+MBCONV_AND_HEAD = ("mbconv_expand", "mbconv_project", "head")
+OPTIONS: dict[str, GhostDesign] = {
+    "ghost (reference)": GhostDesign(),
+    "ghostlite": GHOSTLITE,
+    "no cheap activation": GhostDesign(cheap_activation=False),
+    "MBConv stages + head only": GhostDesign(roles=MBCONV_AND_HEAD),
+    "expand convs + head only": GhostDesign(roles=("fused_expand", "mbconv_expand", "head")),
+    "wide convs only (>= 512 out)": GhostDesign(min_channels=512),
+    "1x1 cheap branch": GhostDesign(cheap_kernel=1),
+    "no ResNet-D shortcuts": GhostDesign(resnet_d=False),
+    "MBConv + head, 1x1 cheap, no act": GhostDesign(roles=MBCONV_AND_HEAD, cheap_kernel=1, cheap_activation=False),
+}
+
+
+def _slug(option: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in option).strip("_")
+
+
+def convert_pair(variant, size: int, folder: Path) -> dict[str, Path]:
+    """The fp32 and int8 (uint8 I/O) files of an untrained `variant`, converted once."""
+    paths = {precision: folder / f"{_slug(variant.name)}_{precision}.tflite" for precision in ("fp32", "int8")}
+    if all(path.exists() for path in paths.values()):
+        return paths
+    import models
+    from convert.recipes import convert
+    from quantize import builtin_images
+
+    model = models.build(variant, input_size=size, num_classes=1000, batch_size=1)
+    images = builtin_images(size, calibration=8, validation=0).calibration
+    for precision, path in paths.items():
+        if not path.exists():
+            atomic_write(path, convert(model, precision, images if precision == "int8" else None))
+    return paths
+
+
+def counts(variant, size: int) -> dict:
+    import models
+    from models.profile import count_macs
+
+    model = models.build(variant, input_size=size, num_classes=1000)
+    return {"parameters": model.count_params(), "gmacs": round(count_macs(model) / 1e9, 3)}
+
+
+def ratio(base: Path, other: Path, threads: int, rounds: int) -> tuple[float, float, float, float]:
+    """Median other/base latency over alternating rounds, its range, and base's median ms."""
+    from .ab import ab_ratios
+
+    base_ms, other_ms = ab_ratios(str(base), str(other), threads, num_runs=15, rounds=rounds)
+    ratios = sorted(o / b for b, o in zip(base_ms, other_ms))
+    return statistics.median(ratios), ratios[0], ratios[-1], statistics.median(base_ms)
+
+
+def measure(base_name: str, options: dict[str, GhostDesign], size: int, out: Path, rounds: int) -> list[dict]:
+    import models
+
+    base = models.get_variant(base_name)
+    files = out / "files"
+    base_files, base_counts = convert_pair(base, size, files), counts(base, size)
+    rows = []
+    for option, design in options.items():
+        variant = dataclasses.replace(base, name=f"{base_name}_{_slug(option)}", ghost=design)
+        paths, row = convert_pair(variant, size, files), {"option": option, **counts(variant, size)}
+        row["params_vs_base"] = round(row["parameters"] / base_counts["parameters"], 3)
+        row["int8_mb"] = round(paths["int8"].stat().st_size / 1e6, 2)
+        for precision, threads in (("int8", 1), ("int8", 2), ("fp32", 1)):
+            median, low, high, base_ms = ratio(base_files[precision], paths[precision], threads, rounds)
+            row[f"{precision}_{threads}t_vs_base"] = round(median, 3)
+            row[f"{precision}_{threads}t_range"] = f"{low:.2f}-{high:.2f}"
+            row[f"base_{precision}_{threads}t_ms"] = round(base_ms, 2)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def markdown(rows: list[dict], base_name: str, size: int, machine: str) -> str:
+    columns = ["option", "parameters", "params_vs_base", "gmacs", "int8_mb", "int8_1t_vs_base", "int8_1t_range",
+               "int8_2t_vs_base", "int8_2t_range", "fp32_1t_vs_base"]
+    lines = [f"# Ghost designs against {base_name} at {size} px (untrained, int8 uint8 I/O)", "",
+             f"Machine: {machine}. Ratios: latency / {base_name}'s, medians of alternating rounds (bench.ab); "
+             f"{base_name} itself: int8 {rows[0]['base_int8_1t_ms']} ms at 1 thread, "
+             f"{rows[0]['base_int8_2t_ms']} ms at 2, fp32 {rows[0]['base_fp32_1t_ms']} ms at 1.", "",
+             "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.ghost_designs", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--base", default="s", help="the standard table the designs are applied to (default s)")
+    p.add_argument("--size", type=int, default=224)
+    p.add_argument("--options", help=f"comma-separated subset of: {'; '.join(OPTIONS)} (default: all)")
+    p.add_argument("--rounds", type=int, default=7, help="alternating rounds per comparison (default 7)")
+    p.add_argument("--out", default="bench-results/ghost_designs")
+    a = p.parse_args(argv)
+    chosen = OPTIONS if not a.options else {o.strip(): OPTIONS.get(o.strip()) for o in a.options.split(",")}
+    if unknown := [o for o, design in chosen.items() if design is None]:
+        p.error(f"unknown option {unknown[0]!r}; valid: {'; '.join(OPTIONS)}")
+    out = Path(a.out)
+    try:
+        ensure_writable(out)
+    except PermissionError as error:
+        p.error(str(error))
+    from .machine import machine_info
+
+    machine = machine_info().summary()
+    rows = measure(a.base, chosen, a.size, out, a.rounds)
+    table = markdown(rows, a.base, a.size, machine)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(out / "ghost_designs.csv", text.getvalue())
+    atomic_write(out / "ghost_designs.json", json.dumps({"machine": machine, "base": a.base, "size": a.size,
+                                                          "rows": rows}, indent=1))
+    atomic_write(out / "ghost_designs.md", table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
