@@ -216,10 +216,10 @@ def test_a_stopped_run_says_so_in_one_line_and_leaves_no_temporary_files(tmp_pat
     child = subprocess.Popen([sys.executable, "-c", KILLED_RUN, "ghost_tiny", *FAST, "--calib", "5000",
                               "--out", str(tmp_path)], cwd=REPO, env={**os.environ, "TMPDIR": str(temp)},
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not _processes_mentioning(str(temp)) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 300
+    while not _processes_mentioning(str(temp)) and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert _processes_mentioning(str(temp)), "no calibration worker started"
+    assert _processes_mentioning(str(temp)), f"no calibration worker started: {child.communicate()[1][-2000:]}"
     child.send_signal(stop)
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 130 and stderr.strip().splitlines()[-1] == "error: interrupted"
