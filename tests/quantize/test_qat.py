@@ -39,7 +39,8 @@ def _qat_file(variant: str, **switches) -> tuple[keras.Model, bytes, bytes]:
     ("ghost_tiny", {"activation": "hard_swish"}),
     pytest.param("ghost_tiny", {"activation": "relu6", "se": False}, marks=pytest.mark.slow),
     pytest.param("tiny", {}, marks=pytest.mark.slow),
-], ids=["ghost", "ghost-hard_swish", "ghost-relu6-no_se", "standard"])
+    ("ghostlite_tiny", {}),
+], ids=["ghost", "ghost-hard_swish", "ghost-relu6-no_se", "standard", "ghostlite"])
 def test_every_switch_converts_to_the_integer_only_graph_of_post_training_int8(tiny_variant, variant, switches):
     """Same ops as the post-training file (no requantizing QUANTIZE between ops, nothing in
     float), so the same XNNPACK partitions: QAT costs no speed."""
