@@ -122,6 +122,14 @@ def op_type_of(symbol: str) -> str:
     return "outside the model (Python, loading, runtime)"
 
 
+def isa_of(symbol: str) -> str | None:
+    """The instruction set an XNNPACK kernel was written for, from its name's last `__` part
+    (`..._ukernel_9p32c__avx512skx_mul32` -> avx512skx, `..._4x16c8__avx512vnni` -> avx512vnni)."""
+    if not symbol.startswith("xnn_") or "__" not in symbol:
+        return None
+    return symbol.rsplit("__", 1)[1].split("_")[0] or None
+
+
 def graph_ops(tflite: bytes) -> dict[str, dict]:
     """Count and multiply-accumulates per op type, with the profile's names for convolutions."""
     from tensorflow.lite.tools import flatbuffer_utils
@@ -199,14 +207,19 @@ def profile(model: str, threads: int = 1, seconds: float = 8.0) -> Profile:
                 "ms": round(percent / 100 * cpu_ms_per_invoke, 4)} for symbol, percent in parse_report(report)]
     graph = graph_ops(Path(model).read_bytes())
     by_type: dict[str, float] = {}
+    isas: dict[str, dict[str, float]] = {}  # op type -> instruction set -> percent
     for k in kernels:
         by_type[k["op_type"]] = by_type.get(k["op_type"], 0.0) + k["percent"]
+        if isa := isa_of(k["symbol"]):
+            shares = isas.setdefault(k["op_type"], {})
+            shares[isa] = shares.get(isa, 0.0) + k["percent"]
     op_types = []
     for name in sorted(set(by_type) | set(graph), key=lambda n: -by_type.get(n, 0.0)):
         percent, ops = by_type.get(name, 0.0), graph.get(name, {"count": 0, "macs": 0})
         ms = percent / 100 * cpu_ms_per_invoke
         op_types.append({"op_type": name, "percent": round(percent, 2), "ms": round(ms, 4), "count": ops["count"],
-                         "macs": ops["macs"], "ns_per_mac": round(1e6 * ms / ops["macs"], 5) if ops["macs"] else None})
+                         "macs": ops["macs"], "ns_per_mac": round(1e6 * ms / ops["macs"], 5) if ops["macs"] else None,
+                         "kernels_isa": sorted(isas.get(name, {}), key=lambda i: -isas[name][i])})
     return Profile(model, threads, stats["invokes"], round(stats["mean_ms"], 4), machine_info().summary(), kernels,
                    op_types)
 
@@ -219,8 +232,8 @@ def markdown(profiles: list[Profile], top_kernels: int = 12) -> str:
              "machine they stay put while wall time grows.", ""]
     lines += [f"- {n}: {sum(r['ms'] for r in p.op_types):.3f} CPU ms per inference, {p.mean_ms:.3f} ms wall "
               f"({p.invokes} invocations)" for n, p in zip(names, profiles)]
-    header = " | ".join(f"{n}: ms | % | count | ns/MAC" for n in names)
-    lines += ["", f"| op type | {header} |", "|---|" + "---:|" * (4 * len(profiles))]
+    header = " | ".join(f"{n}: ms | % | count | ns/MAC | kernels for" for n in names)
+    lines += ["", f"| op type | {header} |", "|---|" + "---:|---:|---:|---:|---|" * len(profiles)]
     rows = {}
     for i, p in enumerate(profiles):
         for row in p.op_types:
@@ -228,9 +241,10 @@ def markdown(profiles: list[Profile], top_kernels: int = 12) -> str:
     for name, cells in sorted(rows.items(), key=lambda kv: -max((c or {}).get("ms", 0) for c in kv[1])):
         parts = []
         for c in cells:
-            parts += (["-"] * 4 if c is None else
+            parts += (["-"] * 5 if c is None else
                       [f"{c['ms']:.3f}", f"{c['percent']:.1f}", str(c["count"]),
-                       f"{c['ns_per_mac']:.4f}" if c["ns_per_mac"] is not None else "-"])
+                       f"{c['ns_per_mac']:.4f}" if c["ns_per_mac"] is not None else "-",
+                       ", ".join(c.get("kernels_isa") or []) or "-"])
         lines.append(f"| {name} | {' | '.join(parts)} |")
     for n, p in zip(names, profiles):
         lines += ["", f"Top kernels of {n}:", "", "| kernel | op type | % | ms |", "|---|---|---:|---:|"]

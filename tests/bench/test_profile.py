@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.profile import graph_ops, main, op_type_of, parse_report
+from bench.profile import graph_ops, isa_of, main, op_type_of, parse_report
 from convert.ops import op_summary, operators
 
 # Lines as `perf report --stdio --sort symbol --no-children -q` printed them on this project's machines.
@@ -27,6 +27,8 @@ def test_kernel_symbols_map_to_the_op_types_they_compute():
     assert [op_type_of(symbol) for symbol in rows] == [
         "CONV_2D 1x1 + FULLY_CONNECTED", "DEPTHWISE_CONV_2D", "CONV_2D kxk", "LOGISTIC", "MUL",
         "outside the model (Python, loading, runtime)", "QUANTIZE / DEQUANTIZE"]
+    assert [isa_of(symbol) for symbol in rows] == ["avx512vnni", "avx512skx", "avx512vnni", "avx512skx", "avx",
+                                                   None, None]
 
 
 def test_graph_counts_every_op_and_the_macs_of_convolutions(int8_model):
@@ -52,6 +54,7 @@ def test_two_files_profile_side_by_side(int8_model, fp32_model, tmp_path):
     profiles = json.loads((tmp_path / "profile.json").read_text())
     int8, fp32 = ({row["op_type"]: row for row in p["op_types"]} for p in profiles)
     assert int8["DEPTHWISE_CONV_2D"]["ms"] > 0 and int8["DEPTHWISE_CONV_2D"]["count"] > 0
+    assert int8["DEPTHWISE_CONV_2D"]["kernels_isa"]  # which instruction set its kernels use here
     assert any(k["symbol"].startswith("xnn_qs8") for k in profiles[0]["kernels"])
     assert any(k["symbol"].startswith("xnn_f32") for k in profiles[1]["kernels"])
     assert fp32["CONV_2D 1x1 + FULLY_CONNECTED"]["ns_per_mac"] > 0
