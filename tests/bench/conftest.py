@@ -82,14 +82,24 @@ def int8_model(artifacts_dir):
     return str(artifacts_dir / "b0" / "b0_int8.tflite")
 
 
+def _library_that_on_load(tmp_path_factory, name: str, body: str) -> str:
+    """A shared library whose constructor runs `body` as soon as it is loaded (a delegate gone bad)."""
+    if not shutil.which("gcc"):
+        pytest.skip("gcc is needed to build a misbehaving library")
+    tmp = tmp_path_factory.mktemp(name)
+    (tmp / f"{name}.c").write_text(
+        f"#include <stdlib.h>\n#include <unistd.h>\n__attribute__((constructor)) static void on_load(void) {{ {body} }}\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp / f"lib{name}.so"), str(tmp / f"{name}.c")], check=True)
+    return str(tmp / f"lib{name}.so")
+
+
 @pytest.fixture(scope="session")
 def crashing_library(tmp_path_factory):
-    """A shared library that aborts the process as soon as it is loaded (a delegate gone bad)."""
-    if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build the crashing library")
-    tmp = tmp_path_factory.mktemp("boom")
-    (tmp / "boom.c").write_text(
-        "#include <stdlib.h>\n__attribute__((constructor)) static void boom(void) { abort(); }\n")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp / "libboom.so"), str(tmp / "boom.c")],
-                   check=True)
-    return str(tmp / "libboom.so")
+    """Aborts the process as soon as it is loaded."""
+    return _library_that_on_load(tmp_path_factory, "boom", "abort();")
+
+
+@pytest.fixture(scope="session")
+def hanging_library(tmp_path_factory):
+    """Never returns from being loaded (a delegate that hangs)."""
+    return _library_that_on_load(tmp_path_factory, "hang", "sleep(600);")

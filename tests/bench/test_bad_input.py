@@ -95,18 +95,6 @@ def test_each_row_is_written_as_it_comes(fp32_model, crashing_library):
     assert written == [1, 2] and len(records) == 2
 
 
-@pytest.fixture(scope="module")
-def hanging_library(tmp_path_factory):
-    """A shared library that never returns from being loaded (a delegate that hangs)."""
-    if not shutil.which("gcc"):
-        pytest.skip("gcc is needed to build the hanging library")
-    tmp = tmp_path_factory.mktemp("hang")
-    (tmp / "hang.c").write_text(
-        "#include <unistd.h>\n__attribute__((constructor)) static void hang(void) { sleep(600); }\n")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp / "libhang.so"), str(tmp / "hang.c")], check=True)
-    return str(tmp / "libhang.so")
-
-
 def _workers_under(folder) -> list[str]:
     result = subprocess.run(["pgrep", "-f", f"runtime.worker {folder}"], capture_output=True, text=True)
     return result.stdout.split()
