@@ -76,9 +76,9 @@ PRECISIONS ?= fp32,fp16,dynamic,int8,int16x8
 conversion-figures: $(STAMP)  ## wall time, peak memory, size of each VARIANTS x PRECISIONS conversion into OUT
 	$(RUN) -m convert.cost --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(call quote,$(OUT))
 
-profile: $(STAMP)  ## MODEL=x.tflite [OTHER=y.tflite THREADS=1 OUT=bench-results/profile]: time per XNNPACK kernel and op type (perf)
+profile: $(STAMP)  ## MODEL=x.tflite [OTHER="y.tflite z.tflite" THREADS=1 OUT=bench-results/profile]: time per XNNPACK kernel and op type (perf)
 	@test -n "$(MODEL)" || { echo "error: make profile MODEL=file.tflite [OTHER=second.tflite]" >&2; exit 2; }
-	$(RUN) -m bench.profile $(call quote,$(MODEL)) $(if $(OTHER),$(call quote,$(OTHER))) --threads $(if $(filter command line,$(origin THREADS)),$(THREADS),1) \
+	$(RUN) -m bench.profile $(call quote,$(MODEL)) $(OTHER) --threads $(if $(filter command line,$(origin THREADS)),$(THREADS),1) \
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),bench-results/profile))
 
 perf-install:  ## Linux perf for make profile (Debian's linux-perf; needs root)

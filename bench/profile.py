@@ -1,4 +1,4 @@
-"""python -m bench.profile MODEL.tflite [OTHER.tflite] [--threads 1] [--seconds 8] [--out DIR]:
+"""python -m bench.profile MODEL.tflite [OTHER.tflite ...] [--threads 1] [--seconds 8] [--out DIR]:
 where the time of one inference goes, per XNNPACK kernel and per TFLite op type.
 
 LiteRT's Python packages have no op profiler and XNNPACK runs the whole graph as one delegate
@@ -6,7 +6,7 @@ node, so the time per op comes from Linux `perf` sampling a worker that only inv
 model: each sampled symbol (`xnn_qs8_qc8w_dwconv_...`, `xnn_qs8_qc8w_igemm_...`) is mapped to the
 op type its kernel computes, and its share of the worker's CPU time is divided over the
 invocations. The graph gives each op type's count and multiply-accumulates, so time per MAC
-shows which ops the CPU's int8/fp32 kernels make expensive. Two files: side by side.
+shows which ops the CPU's int8/fp32 kernels make expensive. Up to four files: side by side.
 
 Writes OUT/profile.json, profile.md and profile.png.
 """
@@ -280,7 +280,7 @@ def plot(path: Path, profiles: list[Profile]) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("models", nargs="*", help="one .tflite, or two to compare")
+    p.add_argument("models", nargs="*", help="one .tflite, or up to four to compare side by side")
     p.add_argument("--benchmark-output", help="instead: a saved benchmark_model run with --enable_op_profiling=true "
                                               "(e.g. from a phone: BACKENDS='android:xnnpack;enable_op_profiling=true')")
     p.add_argument("--threads", type=int, default=1)
@@ -293,8 +293,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _profile_files(models: list[str], threads: int, seconds: float, out: Path) -> str:
-    if not 1 <= len(models) <= 2:
-        raise ValueError("give one .tflite file, or two to compare")
+    if not 1 <= len(models) <= 4:
+        raise ValueError("give one .tflite file, or up to four to compare")
     for model in models:
         if not Path(model).is_file():
             raise FileNotFoundError(f"{model!r} is not a file; give a .tflite (make tflite writes artifacts/...)")
