@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import hashlib
 import io
 import json
 import statistics
@@ -40,8 +41,10 @@ def _slug(option: str) -> str:
 
 
 def convert_pair(variant, size: int, folder: Path) -> dict[str, Path]:
-    """The fp32 and int8 (uint8 I/O) files of an untrained `variant`, converted once."""
-    paths = {precision: folder / f"{_slug(variant.name)}_{precision}.tflite" for precision in ("fp32", "int8")}
+    """The fp32 and int8 (uint8 I/O) files of an untrained `variant`, converted once: the name
+    carries a digest of the whole table, so a changed design is never answered from the cache."""
+    digest = hashlib.sha256(f"{variant!r}{size}".encode()).hexdigest()[:8]
+    paths = {precision: folder / f"{_slug(variant.name)}_{digest}_{precision}.tflite" for precision in ("fp32", "int8")}
     if all(path.exists() for path in paths.values()):
         return paths
     import models
@@ -85,6 +88,7 @@ def measure(base_name: str, options: dict[str, GhostDesign], size: int, out: Pat
         paths, row = convert_pair(variant, size, files), {"option": option, **counts(variant, size)}
         row["params_vs_base"] = round(row["parameters"] / base_counts["parameters"], 3)
         row["int8_mb"] = round(paths["int8"].stat().st_size / 1e6, 2)
+        row["int8_file"], row["base_int8_file"] = str(paths["int8"]), str(base_files["int8"])
         for precision, threads in (("int8", 1), ("int8", 2), ("fp32", 1)):
             median, low, high, base_ms = ratio(base_files[precision], paths[precision], threads, rounds)
             row[f"{precision}_{threads}t_vs_base"] = round(median, 3)
