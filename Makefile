@@ -16,10 +16,12 @@ PRECISION ?= int8
 OUT ?= artifacts
 CLASSES ?= 1000
 CALIB ?= 100
-# Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8), WORKERS (calibration processes)
+# Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8), WORKERS (calibration processes),
+# CALIB_PERCENTILE (int8 range estimator, e.g. 99; default min/max)
 CONVERT_ARGS = $(VARIANT) --precision $(PRECISION) --classes $(CLASSES) --out $(call quote,$(OUT)) --calib $(CALIB) \
 	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(DATA),--data $(call quote,$(DATA))) \
-	$(if $(LABELS),--labels $(call quote,$(LABELS))) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS))
+	$(if $(LABELS),--labels $(call quote,$(LABELS))) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS)) \
+	$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE))
 
 BACKENDS ?= cpu,interpreter,gpu,npu,legacy,tf
 THREADS ?= 1,2

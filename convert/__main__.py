@@ -35,6 +35,9 @@ def parse(argv: list[str] | None) -> Job:
     p.add_argument("--calib-workers", type=int, default=defaults.calibration_workers,
                    help="processes that calibrate int8 in parallel, same file as 1 (default: the CPU "
                         "cores, at most 8; 1 = the converter's own serial calibration)")
+    p.add_argument("--calib-percentile", type=float,
+                   help="int8 range estimator: each tensor's range from this percentile of its per-image ranges "
+                        "(e.g. 99; default: min/max over all images, percentile 100)")
     p.add_argument("--validate", type=int, default=defaults.validation, help="held-out validation images")
     p.add_argument("--io", default=defaults.io_type, help=f"int8 input/output type: {' or '.join(IO_TYPE_NAMES)}")
     p.add_argument("--labels", help="labels.txt, one class per line (default: DATA's class folders)")
@@ -47,7 +50,8 @@ def parse(argv: list[str] | None) -> Job:
     a = p.parse_args(argv)
     return Job(a.variant, a.precision, a.size, a.classes, a.weights, a.data, a.out, a.calib, a.validate,
                a.io, a.labels, not a.no_gpu_check, calibration_workers=a.calib_workers,
-               max_top1_drop=a.max_top1_drop, legacy_check=not a.no_legacy_check)
+               max_top1_drop=a.max_top1_drop, legacy_check=not a.no_legacy_check,
+               calibration_percentile=a.calib_percentile)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,6 +55,10 @@ def preflight(job: Job) -> models.Variant:
     recipes.check_options(job.precision, job.io_type)
     if job.calibration < 1 or job.validation < 1 or job.calibration_workers < 1:
         raise ValueError("CALIB, the validation count and the calibration workers must be at least 1")
+    if job.calibration_percentile is not None and not (
+            50 <= job.calibration_percentile <= 100 and job.precision in ("int8", "int8_per_tensor")):
+        raise ValueError("the calibration percentile is for int8 and int8_per_tensor, between 50 and 100 "
+                         f"(100 = min/max), got {job.calibration_percentile} for {job.precision}")
     if job.weights and job.weights != "imagenet":
         check_weights_file(job.weights)
     if job.data and not Path(job.data).is_dir():
@@ -143,7 +147,8 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
     if quantization_aware:
         convertible = quantization_aware(model)
         lap("qat_s")
-    tflite = recipes.convert(convertible, job.precision, images.calibration, job.io_type, job.calibration_workers)
+    tflite = recipes.convert(convertible, job.precision, images.calibration, job.io_type, job.calibration_workers,
+                             job.calibration_percentile)
     lap("convert_s")
     figures = validate.validate(model, tflite, images.validation)
     held = held_out(job, model, labels, size)

@@ -30,11 +30,11 @@ def _dynamic(converter, **_):
     converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 weights, float activations
 
 
-def _int8(converter, images, io_type, workers, **_):
+def _int8(converter, images, io_type, workers, percentile=None, **_):
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: representative_dataset(images)
-    if workers > 1:
-        parallel_calibration(converter, images, workers)
+    if workers > 1 or percentile is not None:
+        parallel_calibration(converter, images, workers, percentile)
     # Only integer kernels: the converter fails instead of silently keeping a float op.
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = converter.inference_output_type = IO_TYPES[io_type]
@@ -77,13 +77,15 @@ def check_options(precision: str, io_type: str) -> None:
 
 
 def convert(model: keras.Model, precision: str, calibration_images: np.ndarray | None = None,
-            io_type: str = "uint8", calibration_workers: int = 1) -> bytes:
-    """The .tflite flatbuffer of `model` at `precision`."""
+            io_type: str = "uint8", calibration_workers: int = 1, calibration_percentile: float | None = None) -> bytes:
+    """The .tflite flatbuffer of `model` at `precision` (`calibration_percentile`: int8 ranges
+    from that percentile of per-image ranges instead of min/max over all images)."""
     check_options(precision, io_type)
     if precision in CALIBRATED and (calibration_images is None or len(calibration_images) == 0):
         raise ValueError(f"{precision} needs calibration images")
     converter = converter_for(model)
-    RECIPES[precision](converter, images=calibration_images, io_type=io_type, workers=calibration_workers)
+    RECIPES[precision](converter, images=calibration_images, io_type=io_type, workers=calibration_workers,
+                       percentile=calibration_percentile)
     return converter.convert()
 
 

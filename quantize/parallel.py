@@ -12,6 +12,7 @@ shards -> merge ranges -> the same `mlir_quantize` call the converter makes.
 """
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -47,22 +48,42 @@ def calibrate_shard(float_model: bytes, images: np.ndarray, on_image=lambda: Non
     return calibrator.Calibrator(float_model).calibrate(feed)
 
 
+def per_image_ranges(float_model: bytes, images: np.ndarray, on_image=lambda: None) -> tuple[list, np.ndarray]:
+    """Every calibrated tensor's (min, max) on each image alone: the tensor keys, and an array
+    of shape (images, tensors, 2). What a percentile range estimator needs, where min/max
+    calibration keeps only the extremes over all images."""
+    keys, rows = None, []
+    for image in images:
+        ranges = _tensor_ranges(calibrate_shard(float_model, image[None]))
+        keys = keys or sorted(ranges)
+        rows.append([ranges[key] for key in keys])
+        on_image()
+    return keys, np.array(rows, np.float32)
+
+
 def _worker_main(argv: list[str]) -> int:
-    """`python -m quantize.parallel MODEL IMAGES.npy OUT`: one shard, a '.' per image on stdout.
+    """`python -m quantize.parallel MODEL IMAGES.npy OUT [per-image]`: one shard, a '.' per image
+    on stdout; OUT is the calibrated model, or (per-image) an .npz of per-image ranges.
 
     Plain subprocesses rather than multiprocessing: its spawn start re-runs the caller's
     main script in every worker, which breaks (or repeats the side effects of) any script
     that calls `convert` without an `if __name__ == "__main__"` guard."""
-    model_path, images_path, out_path = argv
+    model_path, images_path, out_path, *mode = argv
     # Each tick goes down a pipe to the conversion: if that was killed, the next tick raises
     # BrokenPipeError and the worker ends instead of calibrating on as an orphan.
     tick = lambda: print(".", end="", flush=True)  # noqa: E731
-    calibrated = calibrate_shard(Path(model_path).read_bytes(), np.load(images_path), tick)
-    Path(out_path).write_bytes(calibrated)
+    model, images = Path(model_path).read_bytes(), np.load(images_path)
+    if mode == ["per-image"]:
+        keys, ranges = per_image_ranges(model, images, tick)
+        with open(out_path, "wb") as out:
+            np.savez(out, keys=np.array(keys), ranges=ranges)
+    else:
+        Path(out_path).write_bytes(calibrate_shard(model, images, tick))
     return 0
 
 
-def _run_workers(float_model: bytes, shards: list[np.ndarray], folder: Path, bar: tqdm) -> list[bytes]:
+def _run_workers(float_model: bytes, shards: list[np.ndarray], folder: Path, bar: tqdm,
+                 mode: tuple[str, ...] = ()) -> list[bytes]:
     (folder / "model.tflite").write_bytes(float_model)
     env = with_repo_on_path(dict(os.environ))
     workers, readers = [], []
@@ -71,7 +92,7 @@ def _run_workers(float_model: bytes, shards: list[np.ndarray], folder: Path, bar
         with open(folder / f"stderr{i}.txt", "wb") as stderr:
             workers.append(subprocess.Popen(
                 [sys.executable, "-m", "quantize.parallel", str(folder / "model.tflite"),
-                 str(folder / f"images{i}.npy"), str(folder / f"calibrated{i}.tflite")],
+                 str(folder / f"images{i}.npy"), str(folder / f"calibrated{i}.tflite"), *mode],
                 stdout=subprocess.PIPE, stderr=stderr, env=env))
         ticks = workers[-1].stdout
         readers.append(threading.Thread(target=lambda ticks=ticks: [bar.update(1) for _ in iter(lambda: ticks.read(1), b"")]))
@@ -102,37 +123,76 @@ def _tensor_ranges(calibrated: bytes) -> dict[tuple[int, int], tuple[float, floa
             and len(tensor.quantization.min)}
 
 
-def merge_calibrations(calibrated_shards: list[bytes]) -> bytes:
-    """One calibrated model whose every tensor range spans all shards' ranges."""
+def _with_ranges(calibrated: bytes, ranges: dict[tuple[int, int], tuple[float, float]]) -> bytes:
     from tensorflow.lite.tools import flatbuffer_utils
 
-    merged: dict[tuple[int, int], tuple[float, float]] = {}
-    for shard in calibrated_shards:
-        for key, (low, high) in _tensor_ranges(shard).items():
-            old_low, old_high = merged.get(key, (low, high))
-            merged[key] = (min(low, old_low), max(high, old_high))
-    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(calibrated_shards[0]))
-    for (g, t), (low, high) in merged.items():
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(calibrated))
+    for (g, t), (low, high) in ranges.items():
         quantization = model.subgraphs[g].tensors[t].quantization
         quantization.min, quantization.max = np.array([low], np.float32), np.array([high], np.float32)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def calibrate(float_model: bytes, images: list[np.ndarray], workers: int) -> bytes:
+def merge_calibrations(calibrated_shards: list[bytes]) -> bytes:
+    """One calibrated model whose every tensor range spans all shards' ranges."""
+    merged: dict[tuple[int, int], tuple[float, float]] = {}
+    for shard in calibrated_shards:
+        for key, (low, high) in _tensor_ranges(shard).items():
+            old_low, old_high = merged.get(key, (low, high))
+            merged[key] = (min(low, old_low), max(high, old_high))
+    return _with_ranges(calibrated_shards[0], merged)
+
+
+def percentile_calibration(template: bytes, keys: list, ranges: np.ndarray, percentile: float) -> bytes:
+    """`template` (any calibrated model) with each tensor's range from the `percentile`-th of its
+    per-image maxima and the mirror percentile of its minima: a few outlier images no longer
+    stretch every int8 step (min/max calibration is percentile 100)."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    lows = np.percentile(ranges[:, :, 0], 100 - percentile, axis=0)
+    highs = np.percentile(ranges[:, :, 1], percentile, axis=0)
+    # The model inputs keep their full range: the anchor image pins a uint8 input to [0, 255]
+    # (scale 1, zero point 0), and a percentile would drop it as an outlier.
+    graphs = flatbuffer_utils.convert_bytearray_to_object(bytearray(template)).subgraphs
+    inputs = {(g, int(t)) for g, graph in enumerate(graphs) for t in graph.inputs}
+    chosen = {}
+    for i, (g, t) in enumerate(keys):
+        key = (int(g), int(t))
+        chosen[key] = ((float(ranges[:, i, 0].min()), float(ranges[:, i, 1].max())) if key in inputs
+                       else (float(lows[i]), float(highs[i])))
+    return _with_ranges(template, chosen)
+
+
+def _percentile_calibrate(float_model: bytes, shards: list[np.ndarray], bar: tqdm, percentile: float) -> bytes:
+    if len(shards) == 1:
+        keys, ranges = per_image_ranges(float_model, shards[0], lambda: bar.update(1))
+    else:
+        with temporary_directory("calibration-") as folder:
+            parts = [np.load(io.BytesIO(data)) for data in
+                     _run_workers(float_model, shards, Path(folder), bar, ("per-image",))]
+        keys, ranges = [tuple(key) for key in parts[0]["keys"]], np.concatenate([part["ranges"] for part in parts])
+    return percentile_calibration(calibrate_shard(float_model, shards[0][:1]), keys, ranges, percentile)
+
+
+def calibrate(float_model: bytes, images: list[np.ndarray], workers: int, percentile: float | None = None) -> bytes:
     """`float_model` (with the converter's intermediate tensors) calibrated on uint8 `images`,
-    split over up to `workers` processes, with one progress bar."""
+    split over up to `workers` processes, with one progress bar. `percentile` (e.g. 99.9):
+    per-image ranges reduced by percentile instead of the min/max over all images."""
     workers = max(1, min(workers, len(images) // MIN_IMAGES_PER_WORKER))
     shards = [np.stack(shard) for shard in np.array_split(np.stack(images), workers)]
     with tqdm(total=len(images), desc=f"calibrating on {workers} cores", unit="img") as bar:
+        if percentile is not None:
+            return _percentile_calibrate(float_model, shards, bar, percentile)
         if workers == 1:
             return calibrate_shard(float_model, shards[0], lambda: bar.update(1))
         with temporary_directory("calibration-") as folder:
             return merge_calibrations(_run_workers(float_model, shards, Path(folder), bar))
 
 
-def parallel_calibration(converter, images: np.ndarray, workers: int) -> None:
+def parallel_calibration(converter, images: np.ndarray, workers: int, percentile: float | None = None) -> None:
     """Makes `converter` (set up for int8 post-training quantization) calibrate on `workers`
-    processes. Mirrors TFLiteConverter._quantize of TF 2.21 for int8 activations."""
+    processes (and with a percentile range estimator if given). Mirrors
+    TFLiteConverter._quantize of TF 2.21 for int8 activations."""
     from tensorflow.lite.python.convert import mlir_quantize
     from tensorflow.lite.python.optimize import calibrator
 
@@ -140,7 +200,7 @@ def parallel_calibration(converter, images: np.ndarray, workers: int) -> None:
 
     def quantize(model, input_type, output_type, activations_type, bias_type, allow_float,
                  enable_variable_quantization, debug_options):
-        calibrated = calibrate(calibrator.add_intermediate_tensors(model), inputs, workers)
+        calibrated = calibrate(calibrator.add_intermediate_tensors(model), inputs, workers, percentile)
         return mlir_quantize(
             calibrated, converter._experimental_disable_per_channel,
             input_data_type=input_type, output_data_type=output_type,

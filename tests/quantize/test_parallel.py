@@ -68,3 +68,32 @@ convert(model, "int8", builtin_images(64, calibration=20, validation=1).calibrat
     assert done.returncode == 0, done.stderr[-2000:]
     assert "calibrating on 2 cores" in done.stderr
     assert marker.read_text() == "run\n"
+
+
+def test_percentile_100_is_min_max_calibration_and_the_same_on_any_number_of_workers(tiny_model_and_images):
+    model, images = tiny_model_and_images
+    serial = convert(model, "int8", images, calibration_workers=1)
+    assert convert(model, "int8", images, calibration_workers=1, calibration_percentile=100) == serial
+    assert convert(model, "int8", images, calibration_workers=2, calibration_percentile=100) == serial
+    narrow = convert(model, "int8", images, calibration_workers=1, calibration_percentile=90)
+    assert convert(model, "int8", images, calibration_workers=2, calibration_percentile=90) == narrow
+
+
+def test_percentile_ranges_are_narrower_except_the_pinned_input():
+    from quantize.parallel import percentile_calibration, _tensor_ranges
+    from tensorflow.lite.python.optimize import calibrator
+
+    model = tf.keras.Sequential([tf.keras.Input((8, 8, 3), batch_size=1), tf.keras.layers.Conv2D(4, 3)])
+    float_model = calibrator.add_intermediate_tensors(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    images = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
+    images[0] = 255  # one outlier image
+    from quantize.parallel import per_image_ranges
+
+    keys, ranges = per_image_ranges(float_model, images)
+    template = calibrator.Calibrator(float_model).calibrate(lambda: ([i[None].astype(np.float32)] for i in images))
+    full, clipped = _tensor_ranges(template), _tensor_ranges(percentile_calibration(template, keys, ranges, 90))
+    input_key = (0, 0)
+    assert clipped[input_key] == full[input_key] == (0.0, 255.0)
+    others = [key for key in full if key != input_key]
+    assert others and all(clipped[k][0] >= full[k][0] and clipped[k][1] <= full[k][1] for k in others)
+    assert any(clipped[k] != full[k] for k in others)
