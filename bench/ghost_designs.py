@@ -122,12 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     chosen = OPTIONS if not a.options else {o.strip(): OPTIONS.get(o.strip()) for o in a.options.split(",")}
     if unknown := [o for o, design in chosen.items() if design is None]:
-        p.error(f"unknown option {unknown[0]!r}; valid: {'; '.join(OPTIONS)}")
+        print(f"bench.ghost_designs: error: unknown option {unknown[0]!r}; valid: {'; '.join(OPTIONS)}", file=sys.stderr)
+        return 2
     out = Path(a.out)
     try:
         ensure_writable(out)
     except PermissionError as error:
-        p.error(str(error))
+        print(f"bench.ghost_designs: error: {error}", file=sys.stderr)
+        return 2
     from .machine import machine_info
 
     machine = machine_info().summary()

@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ensure_writable(out)
     except PermissionError as error:
-        p.error(str(error))
+        print(f"convert.cost: error: {error}", file=sys.stderr)
+        return 2
     rows = []
     for variant in a.variants.split(","):
         for precision in a.precisions.split(","):

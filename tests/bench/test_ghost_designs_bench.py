@@ -1,8 +1,6 @@
 """python -m bench.ghost_designs on a tiny table: real conversions, real side-by-side timing."""
 import json
 
-import pytest
-
 from bench.ghost_designs import main
 
 
@@ -19,8 +17,11 @@ def test_each_design_is_converted_counted_and_timed_against_its_base(tiny_varian
     assert (out / "files").is_dir() and "| ghostlite |" in (out / "ghost_designs.md").read_text()
 
 
-def test_an_unknown_option_is_refused_with_the_valid_ones(capsys, tmp_path):
-    with pytest.raises(SystemExit) as stop:
-        main(["--options", "warp drive", "--out", str(tmp_path)])
-    assert stop.value.code == 2
-    assert "unknown option 'warp drive'; valid: ghost (reference)" in capsys.readouterr().err
+def test_an_unknown_option_or_unusable_out_is_one_line_exit_2(capsys, tmp_path):
+    assert main(["--options", "warp drive", "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "unknown option 'warp drive'; valid: ghost (reference)" in error and error.count("\n") == 1
+    (tmp_path / "file").write_text("")
+    assert main(["--options", "ghostlite", "--out", str(tmp_path / "file" / "x")]) == 2
+    error = capsys.readouterr().err
+    assert "cannot write to OUT folder" in error and error.count("\n") == 1
