@@ -93,7 +93,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry_run", action="store_true",
                    help="print the planned runs (and the exact adb commands) and run nothing")
     p.add_argument("--no_progress", action="store_true", help="no progress bar")
+    p.add_argument("--no_kernels", action="store_true",
+                   help="skip recording which XNNPACK kernels (AVX2, VNNI, AMX, ...) each file's op types run on "
+                        "(a 2 s perf run per file measured on cpu/interpreter; only where perf works)")
     return p
+
+
+def _kernels(models: list, measured: set[str]) -> dict:
+    """Per file measured on the CPU: op type -> instruction sets of its kernels, or why not."""
+    from .profile import ProfilerUnavailable, kernels_by_op_type
+
+    found = {}
+    for model in (m for m in models if m.path in measured):
+        try:
+            found[model.name] = kernels_by_op_type(model.path)
+        except ProfilerUnavailable as error:
+            return {"all files": f"not recorded: {error}"}
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"bench: interrupted; the rows measured so far are in {args.out}", file=sys.stderr)
         return 130
+    if not args.no_kernels:
+        meta["kernels"] = _kernels([m for m in models if not m.problem],
+                                   {r.path for r in records if r.ok and r.backend in ("cpu", "interpreter")})
     paths = write_all(records, args.out, machine, meta)
-    print(document(records, machine))
+    print(document(records, machine, meta.get("kernels")))
     print("wrote " + ", ".join(paths.values()))
     return 0 if any(r.ok for r in records) or not records else 1

@@ -224,6 +224,12 @@ def profile(model: str, threads: int = 1, seconds: float = 8.0) -> Profile:
                    op_types)
 
 
+def kernels_by_op_type(model: str, seconds: float = 2.0) -> dict[str, list[str]]:
+    """Which instruction sets XNNPACK's kernels used for each op type of `model` on this CPU (1
+    thread, a short perf run). Raises ProfilerUnavailable where perf cannot sample."""
+    return {row["op_type"]: row["kernels_isa"] for row in profile(model, 1, seconds).op_types if row["kernels_isa"]}
+
+
 def markdown(profiles: list[Profile], top_kernels: int = 12) -> str:
     names = [Path(p.model).name for p in profiles]
     lines = [f"# Profile: {' vs '.join(names)}", "",

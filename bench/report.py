@@ -90,11 +90,16 @@ def ratios_markdown(records: list[Record]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def document(records: list[Record], machine: Machine | None = None) -> str:
-    """results.md: the table, then the speed-ups its rows allow."""
+def document(records: list[Record], machine: Machine | None = None, kernels: dict | None = None) -> str:
+    """results.md: the table, the speed-ups its rows allow, and the kernels each file's ops ran on."""
     text = markdown(records, machine)
     if speedups := ratios_markdown(records):
         text += "\nSpeed-ups, medians from this run (above 1: the first-named side is faster):\n\n" + speedups
+    if kernels:
+        text += ("\nXNNPACK kernels per op type on this CPU (perf, 1 thread; int8 speed hinges on them):\n\n"
+                 + "\n".join(f"- {name}: " + (found if isinstance(found, str) else
+                                               "; ".join(f"{op} {'/'.join(isas)}" for op, isas in found.items()))
+                              for name, found in kernels.items()) + "\n")
     return text
 
 
@@ -189,7 +194,7 @@ def write_tables(records: list[Record], out_dir: str, machine: Machine,
     os.makedirs(out_dir, exist_ok=True)
     paths = {kind: os.path.join(out_dir, name) for kind, name in [
         ("markdown", "results.md"), ("csv", "results.csv"), ("json", "results.json")]}
-    atomic_write(Path(paths["markdown"]), document(records, machine))
+    atomic_write(Path(paths["markdown"]), document(records, machine, meta.get("kernels")))
     write_csv(records, paths["csv"])
     write_json(records, paths["json"], {"machine": dataclasses.asdict(machine), **meta})
     return paths

@@ -24,6 +24,11 @@ def test_cli_writes_table_csv_json_and_plots(artifacts_dir, tmp_path, capsys):
     assert rows[1]["status"] == "ok" or (rows[1]["status"] in ("skipped", "failed") and rows[1]["reason"])
     data = json.load(open(out / "results.json"))
     assert data["machine"]["cpu"] and data["settings"]["num_runs"] == 5
+    # Which kernels each file's op types ran on, where perf can sample; otherwise why not.
+    kernels = data["kernels"]
+    assert set(kernels) == {"b0_fp32.tflite", "b0_int8.tflite"} or kernels["all files"].startswith("not recorded")
+    if "b0_int8.tflite" in kernels:
+        assert kernels["b0_int8.tflite"]["DEPTHWISE_CONV_2D"] and "XNNPACK kernels per op type" in printed
     assert data["records"][0]["latency"]["runs"] == 5
     for png in ("latency_vs_size.png", "latency_bars.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
