@@ -21,6 +21,7 @@ from pathlib import Path
 
 from models.tables import GHOSTLITE, GhostDesign
 from runtime.artifacts import atomic_write, ensure_writable
+from runtime.cli import run_command
 
 MBCONV_AND_HEAD = ("mbconv_expand", "mbconv_project", "head")
 OPTIONS: dict[str, GhostDesign] = {
@@ -120,31 +121,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=7, help="alternating rounds per comparison (default 7)")
     p.add_argument("--out", default="bench-results/ghost_designs")
     a = p.parse_args(argv)
-    chosen = OPTIONS if not a.options else {o.strip(): OPTIONS.get(o.strip()) for o in a.options.split(",")}
+    return run_command(lambda: study(a.base, a.options, a.size, Path(a.out), a.rounds))
+
+
+def study(base: str, options: str | None, size: int, out: Path, rounds: int) -> str:
+    chosen = OPTIONS if not options else {o.strip(): OPTIONS.get(o.strip()) for o in options.split(",")}
     if unknown := [o for o, design in chosen.items() if design is None]:
-        print(f"bench.ghost_designs: error: unknown option {unknown[0]!r}; valid: {'; '.join(OPTIONS)}", file=sys.stderr)
-        return 2
-    out = Path(a.out)
-    try:
-        ensure_writable(out)
-    except PermissionError as error:
-        print(f"bench.ghost_designs: error: {error}", file=sys.stderr)
-        return 2
+        raise ValueError(f"unknown option {unknown[0]!r}; valid: {'; '.join(OPTIONS)}")
+    ensure_writable(out)
     from .machine import machine_info
 
     machine = machine_info().summary()
-    rows = measure(a.base, chosen, a.size, out, a.rounds)
-    table = markdown(rows, a.base, a.size, machine)
+    rows = measure(base, chosen, size, out, rounds)
+    table = markdown(rows, base, size, machine)
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
     atomic_write(out / "ghost_designs.csv", text.getvalue())
-    atomic_write(out / "ghost_designs.json", json.dumps({"machine": machine, "base": a.base, "size": a.size,
+    atomic_write(out / "ghost_designs.json", json.dumps({"machine": machine, "base": base, "size": size,
                                                           "rows": rows}, indent=1))
     atomic_write(out / "ghost_designs.md", table)
-    print(table)
-    return 0
+    return table
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 import psutil
 
 from runtime.artifacts import artifact_name, atomic_write, ensure_writable, read_manifest
+from runtime.cli import run_command
 
 DEFAULT_VARIANTS = "b0,s,ghost_b0,ghost_s"  # m and l work too: slow (minutes each at 480)
 DEFAULT_PRECISIONS = "fp32,fp16,dynamic,int8,int16x8"
@@ -75,21 +76,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="artifacts", help="artifacts folder; the tables go to OUT/conversion.*")
     p.add_argument("--convert-args", default="", help="extra arguments for python -m convert, e.g. '--calib 200'")
     a = p.parse_args(argv)
-    out = Path(a.out)
-    try:
-        ensure_writable(out)
-    except PermissionError as error:
-        print(f"convert.cost: error: {error}", file=sys.stderr)
-        return 2
+    return run_command(lambda: measure(a.variants.split(","), a.precisions.split(","), Path(a.out),
+                                       a.convert_args.split()), ((ConversionsFailed, 1, ""),))
+
+
+class ConversionsFailed(RuntimeError):
+    """Some conversions failed: their rows say why (exit 1, the table is still written)."""
+
+
+def measure(variants: list[str], precisions: list[str], out: Path, convert_args: list[str]) -> str:
+    ensure_writable(out)
     rows = []
-    for variant in a.variants.split(","):
-        for precision in a.precisions.split(","):
-            rows.append(run_conversion(variant, precision, out, a.convert_args.split()))
+    for variant in variants:
+        for precision in precisions:
+            rows.append(run_conversion(variant, precision, out, convert_args))
             print(json.dumps(rows[-1]), flush=True)
     atomic_write(out / "conversion.json", json.dumps(rows, indent=1))
     atomic_write(out / "conversion.md", markdown(rows))
-    print(markdown(rows))
-    return 0 if all(row["status"] == "ok" for row in rows) else 1
+    failed = [row for row in rows if row["status"] != "ok"]
+    if failed:
+        print(markdown(rows))
+        raise ConversionsFailed(f"{len(failed)} of {len(rows)} conversions failed; their rows say why ({out / 'conversion.md'})")
+    return markdown(rows)
 
 
 if __name__ == "__main__":
