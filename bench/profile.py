@@ -132,7 +132,7 @@ def isa_of(symbol: str) -> str | None:
 
 def graph_ops(tflite: bytes) -> dict[str, dict]:
     """Count and multiply-accumulates per op type, with the profile's names for convolutions."""
-    from tensorflow.lite.tools import flatbuffer_utils
+    from ai_edge_litert.tools import flatbuffer_utils  # LiteRT alone: the profiler runs where TF is absent
 
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite))
     graph = model.subgraphs[0]

@@ -3,9 +3,11 @@ crashes or hangs takes down only that process. `make bench` times every row this
 `make tflite` checks each new file on the GPU this way (probe)."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -45,6 +47,33 @@ def _failure(returncode: int, stderr: str) -> str:
     return f"worker exited with code {returncode}: {tail}"
 
 
+# LiteRT raises with source locations only ("ERROR: [./litert/cc/litert_compiled_model.h:1961]");
+# the cause is the first error it logged before, e.g. "ERROR: [delegate_webgpu.cc:359] Failed to
+# initialize WebGPU environment: INTERNAL: No adapters found" (LiteRT's or abseil's log format).
+_LOGGED_ERROR = re.compile(r"^(?:ERROR: \[[^\]]+\]|E\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\])\s*(\S.*)$")
+_HINTS = {  # logged cause -> what to do about it
+    "No adapters found": "no Vulkan GPU could be opened: its driver (ICD) did not load; NVIDIA's "
+                         "needs libglvnd (apt-get install libglvnd0 libegl1 libgl1)",
+}
+
+
+def _logged_cause(stderr: str) -> str | None:
+    for line in stderr.splitlines():
+        match = _LOGGED_ERROR.match(line.strip())
+        if match:
+            cause = match.group(1)[:300]
+            hints = [hint for mark, hint in _HINTS.items() if mark in cause]
+            return f"{cause}: {hints[0]}" if hints else cause
+    return None
+
+
+def _with_logged_cause(record: Record, stderr: str) -> Record:
+    cause = _logged_cause(stderr) if record.status == FAILED else None
+    if not cause or cause in record.reason:
+        return record
+    return dataclasses.replace(record, reason=f"{record.reason} (LiteRT logged: {cause})")
+
+
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -73,11 +102,11 @@ def run_job(job: Job, python: str = sys.executable, timeout: float = 600.0,
         except BaseException:  # Ctrl-C: no orphan left running until its own time limit
             _kill_group(proc)
             raise
+        text = stderr.decode(errors="replace")  # bytes: a runtime fed a random file may print anything
         if proc.returncode == 0 and os.path.exists(result_path):
             with open(result_path) as f:
-                return Record.from_dict(json.load(f))
-        # Bytes, not text: a runtime fed a random file may print anything.
-        return job.record(status=FAILED, reason=_failure(proc.returncode, stderr.decode(errors="replace")))
+                return _with_logged_cause(Record.from_dict(json.load(f)), text)
+        return job.record(status=FAILED, reason=_failure(proc.returncode, text))
 
 
 def measure(path: str, backend: str = "cpu", threads: int | None = 1, settings: RunSettings = RunSettings(),

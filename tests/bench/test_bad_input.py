@@ -65,6 +65,24 @@ def test_a_worker_that_writes_bytes_that_are_not_utf8_is_a_failed_row(fp32_model
     assert record.status == FAILED and "boom" in record.reason and "exited with code 1" in record.reason
 
 
+def test_a_failed_row_names_the_cause_litert_logged_not_only_its_source_location(fp32_model, tmp_path):
+    # As LiteRT's GPU accelerator logged it on a machine whose NVIDIA Vulkan driver could not load.
+    logged = ["ERROR: [delegate_webgpu.cc:359] Failed to initialize WebGPU environment: INTERNAL: No adapters found",
+              "E0000 00:00:1795391629.100919     439 delegate_webgpu.cc:736] Failed to get or create delegate"]
+    wrapper = tmp_path / "python"
+    wrapper.write_text("#!/bin/sh\nprintf '%s\\n' " + " ".join(f"'{line}'" for line in logged)
+                       + f" >&2\nexec {sys.executable} \"$@\"\n")
+    wrapper.chmod(0o755)
+    model = tmp_path / "emptied_fp32.tflite"
+    shutil.copy(fp32_model, model)
+    job = Job(describe(str(model)), BackendSpec("cpu"), 1, RunSettings())
+    model.write_bytes(b"")  # the real worker's load then fails with LiteRT's own error
+    record = run_job(job, python=str(wrapper), timeout=60)
+    assert record.status == FAILED
+    assert "LiteRT logged: Failed to initialize WebGPU environment: INTERNAL: No adapters found" in record.reason
+    assert "libglvnd" in record.reason  # and what to do about it
+
+
 @pytest.mark.parametrize("out_name", ["taken", "taken/results"])
 def test_an_unusable_out_is_refused_before_anything_is_measured(fp32_model, tmp_path, out_name):
     (tmp_path / "taken").write_text("keep me")  # a regular file where OUT (or its parent) should be

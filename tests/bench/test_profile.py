@@ -2,6 +2,7 @@
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,26 @@ def test_graph_counts_every_op_and_the_macs_of_convolutions(int8_model):
     assert sum(entry["count"] for entry in table.values()) == sum(op_summary(operators(tflite)).values())
     assert table["DEPTHWISE_CONV_2D"]["macs"] > 0 and table["CONV_2D 1x1 + FULLY_CONNECTED"]["macs"] > 0
     assert table["CONV_2D kxk"]["count"] >= 1  # the stem
+
+
+def test_the_profiler_reads_graphs_without_tensorflow(int8_model):
+    # It must run where only LiteRT is installed (an edge board, a GPU machine's image).
+    script = ("import sys; sys.modules['tensorflow'] = None  # any import of it now fails\n"
+              "from pathlib import Path; from bench.profile import graph_ops\n"
+              f"print(sum(e['count'] for e in graph_ops(Path({str(int8_model)!r}).read_bytes()).values()))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-500:]
+    assert int(done.stdout) == sum(op_summary(operators(Path(int8_model).read_bytes())).values())
+
+
+def test_amx_kernels_are_named_by_their_isa():
+    # As perf named them on an Intel Xeon with AMX (amx_int8), where 3x3 and 1x1 int8 convolutions ran on
+    # AMX tiles and depthwise ones on AVX-512.
+    symbols = ["xnn_qs8_qc8w_igemm_minmax_fp32_ukernel_16x64c4__avx512amx",
+               "xnn_qs8_qc8w_gemm_minmax_fp32_ukernel_16x64c4__avx512amx"]
+    assert [isa_of(s) for s in symbols] == ["avx512amx", "avx512amx"]
+    assert [op_type_of(s) for s in symbols] == ["CONV_2D kxk", "CONV_2D 1x1 + FULLY_CONNECTED"]
 
 
 def perf_works(tmp_path) -> bool:
