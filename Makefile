@@ -17,11 +17,11 @@ OUT ?= artifacts
 CLASSES ?= 1000
 CALIB ?= 100
 # Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8), WORKERS (calibration processes),
-# CALIB_PERCENTILE (int8 range estimator, e.g. 99; default min/max)
+# CALIB_PERCENTILE (int8 range estimator, e.g. 99; default min/max), CALIB_SEED (which images calibrate)
 CONVERT_ARGS = $(VARIANT) --precision $(PRECISION) --classes $(CLASSES) --out $(call quote,$(OUT)) --calib $(CALIB) \
 	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(DATA),--data $(call quote,$(DATA))) \
 	$(if $(LABELS),--labels $(call quote,$(LABELS))) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS)) \
-	$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE))
+	$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE)) $(if $(CALIB_SEED),--calib-seed $(CALIB_SEED))
 
 BACKENDS ?= cpu,interpreter,gpu,npu,legacy,tf
 THREADS ?= 1,2
@@ -48,7 +48,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 
 .PHONY: help setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
 	mediapipe-env clients-env profile perf-install \
-	train evaluate demo-data ablation qat quant-report ship
+	train evaluate demo-data ablation qat quant-report calib-study ship
 .DEFAULT_GOAL := help
 
 help:  ## this list (a bare `make` prints it too)
@@ -139,6 +139,12 @@ quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLA
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make quant-report WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }
 	$(RUN) -m quantize.report --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) $(if $(OUT_GIVEN),--out $(call quote,$(OUT))) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
+
+calib-study: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= CALIB=100 PERCENTILES=100,99,95,90 SEEDS=0,1,2 OUT=beside WEIGHTS]: which CALIB_PERCENTILE, over calibration samples
+	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make calib-study WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }
+	$(RUN) -m quantize.calib_study --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --calib $(CALIB) \
+		$(if $(OUT_GIVEN),--out $(call quote,$(OUT))) $(if $(SIZE),--size $(SIZE)) $(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) \
+		$(if $(PERCENTILES),--percentiles $(PERCENTILES)) $(if $(SEEDS),--seeds $(SEEDS))
 
 demo-data: $(STAMP)  ## a generated, seeded image-classification set in OUT=data/demo (train/ and val/) [SET=fine: 18 classes]
 	$(RUN) -m train.demo_data --out $(call quote,$(if $(OUT_GIVEN),$(OUT),data/demo$(if $(SET),_$(SET)))) $(if $(SET),--set $(SET))

@@ -38,6 +38,8 @@ def parse(argv: list[str] | None) -> Job:
     p.add_argument("--calib-percentile", type=float,
                    help="int8 range estimator: each tensor's range from this percentile of its per-image ranges "
                         "(e.g. 99; default: min/max over all images, percentile 100)")
+    p.add_argument("--calib-seed", type=int, default=defaults.calibration_seed,
+                   help="which images calibrate: the seed of the shuffle they are drawn from (default 0)")
     p.add_argument("--validate", type=int, default=defaults.validation, help="held-out validation images")
     p.add_argument("--io", default=defaults.io_type, help=f"int8 input/output type: {' or '.join(IO_TYPE_NAMES)}")
     p.add_argument("--labels", help="labels.txt, one class per line (default: DATA's class folders)")
@@ -51,7 +53,7 @@ def parse(argv: list[str] | None) -> Job:
     return Job(a.variant, a.precision, a.size, a.classes, a.weights, a.data, a.out, a.calib, a.validate,
                a.io, a.labels, not a.no_gpu_check, calibration_workers=a.calib_workers,
                max_top1_drop=a.max_top1_drop, legacy_check=not a.no_legacy_check,
-               calibration_percentile=a.calib_percentile)
+               calibration_percentile=a.calib_percentile, calibration_seed=a.calib_seed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,5 +27,6 @@ class Job:
     seed: int = 0
     calibration_workers: int = field(default_factory=default_workers)  # int8 only
     calibration_percentile: float | None = None  # int8 ranges: this percentile of per-image ranges (None: min/max)
+    calibration_seed: int = 0  # which images calibrate (and validate): the shuffle of DATA or of the photo crops
     max_top1_drop: float = 1.0  # points of held-out top-1 the file may lose against Keras (labelled DATA)
     accuracy_images: int = 1000  # held-out labelled images scored for that (seeded sample)

@@ -95,8 +95,8 @@ def calibration_folder(data: str) -> Path:
 def load_images(job: Job, size: int) -> ImageSet:
     count = job.calibration if job.precision in recipes.CALIBRATED else 0
     if job.data:
-        return folder_images(calibration_folder(job.data), size, count, job.validation, job.seed)
-    return builtin_images(size, count, job.validation, job.seed)
+        return folder_images(calibration_folder(job.data), size, count, job.validation, job.calibration_seed)
+    return builtin_images(size, count, job.validation, job.calibration_seed)
 
 
 def class_labels(job: Job, images: ImageSet) -> list[str] | None:

@@ -92,9 +92,15 @@ def optimizer(recipe: Recipe, learning_rate) -> keras.optimizers.Optimizer:
     ema = dict(use_ema=recipe.ema is not None, ema_momentum=recipe.ema or 0.99)
     if recipe.optimizer == "rmsprop":
         # TF's RMSProp `rho` is the paper's "decay"; epsilon 1e-3 as in the reference code.
-        return keras.optimizers.RMSprop(learning_rate, rho=0.9, momentum=0.9, epsilon=1e-3, **ema)
-    opt = keras.optimizers.AdamW(learning_rate, weight_decay=recipe.weight_decay, **ema)
-    opt.exclude_from_weight_decay(var_names=["_bn/", "bias"])  # decay kernels only
+        opt = keras.optimizers.RMSprop(learning_rate, rho=0.9, momentum=0.9, epsilon=1e-3, **ema)
+    else:
+        opt = keras.optimizers.AdamW(learning_rate, weight_decay=recipe.weight_decay, **ema)
+        opt.exclude_from_weight_decay(var_names=["_bn/", "bias"])  # decay kernels only
+    # fit() ends by overwriting the weights with their average (`finalize_variable_values`). The run
+    # calls fit once per epoch, so every epoch restarted from the average (with the paper's 0.9999,
+    # close to the initial weights). The average is swapped in only to validate and export
+    # (run.ema_weights); training keeps its own weights.
+    opt.finalize_variable_values = lambda var_list: None
     return opt
 
 

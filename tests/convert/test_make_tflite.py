@@ -72,6 +72,15 @@ def test_same_inputs_give_a_byte_identical_file(int8_run, tmp_path):
     assert (tmp_path / "ghost_tiny" / "ghost_tiny_int8.tflite").read_bytes() == first
 
 
+def test_another_calibration_seed_draws_other_images_and_the_manifest_says_which(int8_run, tmp_path):
+    _, first, manifest = int8_run
+    assert manifest["artifacts"]["ghost_tiny_int8.tflite"]["job"]["calibration_seed"] == 0
+    assert convert_cli(tmp_path, "--calib-seed", "1") == 0
+    assert (tmp_path / "ghost_tiny" / "ghost_tiny_int8.tflite").read_bytes() != first  # other ranges
+    entry = json.loads((tmp_path / "ghost_tiny" / "manifest.json").read_text())["artifacts"]["ghost_tiny_int8.tflite"]
+    assert entry["job"]["calibration_seed"] == 1 and entry["job"]["seed"] == 0
+
+
 def test_per_tensor_int8_has_one_scale_per_weight_tensor_and_a_smaller_file(int8_run, tmp_path):
     from tensorflow.lite.tools import flatbuffer_utils
 

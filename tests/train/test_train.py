@@ -167,3 +167,24 @@ def test_edge_switches_train_into_the_model_file(tmp_path, small_demo, tiny_vari
     model = models.build("ghost_tiny", weights=str(out / "model.keras"), input_size=48, num_classes=8)
     assert isinstance(model.get_layer("stem_activation"), tf.keras.layers.ReLU)
     assert not any(layer.name.endswith("_se_excite") for layer in model.layers)
+
+
+@pytest.mark.parametrize("recipe", ["small", "paper"])
+def test_each_epochs_fit_keeps_the_trained_weights_and_the_average_apart(recipe):
+    # The run calls fit() once per epoch; tf-keras ends every fit() by copying the weight average into
+    # the weights, so each epoch used to restart from the average. Only validation and export use it.
+    import tf_keras as keras
+
+    from train.recipes import RECIPES, optimizer
+    from train.run import ema_weights
+
+    model = keras.Sequential([keras.layers.Dense(4, input_shape=(8,))])
+    model.compile(optimizer=optimizer(RECIPES[recipe], 1e-2), loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 8), np.float32), rng.random((64, 4), np.float32)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    trained = model.get_weights()
+    with ema_weights(model):
+        averaged = model.get_weights()
+    assert not np.allclose(trained[0], averaged[0])  # the average lags the weights
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), trained))  # and is swapped back out
