@@ -1,5 +1,6 @@
 import dataclasses
 import os
+import signal
 
 from runtime.environments import use_tf_keras
 
@@ -37,6 +38,12 @@ def client_python(python: str, make_target: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{message} (CI builds it before the tests)")
     pytest.skip(message)
+
+
+def ctrl_c_reaches() -> None:
+    """preexec_fn for a child process a test interrupts with SIGINT: a shell starts background jobs with
+    SIGINT ignored, Python then never raises KeyboardInterrupt, and the test would measure the shell."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")

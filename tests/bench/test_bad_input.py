@@ -19,6 +19,7 @@ from runtime.isolated import run_job
 from runtime.jobs import BackendSpec, Job
 from runtime.records import FAILED, OK
 from runtime.timing import RunSettings
+from tests.conftest import ctrl_c_reaches
 
 QUICK = ["--num_threads", "1", "--num_runs", "2", "--warmup_runs", "0", "--min_secs", "0", "--no_progress"]
 
@@ -126,7 +127,8 @@ def test_ctrl_c_or_sigterm_kills_the_worker_keeps_the_rows_and_leaves_no_temp_fi
     bench = subprocess.Popen(
         [sys.executable, "-m", "bench", fp32_model, "--backends", f"npu,delegate:{hanging_library}",
          "--timeout", "300", "--out", str(out), *QUICK],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temp)})
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temp)},
+        preexec_fn=ctrl_c_reaches)
     deadline = time.monotonic() + 120
     while not _workers_under(temp) and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -18,6 +18,7 @@ from convert.metadata import read_metadata
 from convert.ops import float_ops, operators
 from convert.validate import MIN_COSINE, xnnpack_partitions
 from runtime.inference import run_tflite
+from tests.conftest import ctrl_c_reaches
 
 SIZE = 64
 FAST = ["--size", str(SIZE), "--classes", "5", "--calib", "8", "--validate", "4", "--no-gpu-check"]
@@ -224,7 +225,7 @@ def test_a_stopped_run_says_so_in_one_line_and_leaves_no_temporary_files(tmp_pat
     temp.mkdir()
     child = subprocess.Popen([sys.executable, "-c", KILLED_RUN, "ghost_tiny", *FAST, "--calib", "5000",
                               "--out", str(tmp_path)], cwd=REPO, env={**os.environ, "TMPDIR": str(temp)},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches)
     deadline = time.monotonic() + 300
     while not _processes_mentioning(str(temp)) and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.5)
