@@ -22,7 +22,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from runtime.cli import run_command
+from runtime.cli import add_trained_model_arguments, run_command
 
 CELL_COLUMNS = ["percentile", "seed", "top1", "agreement", "drop_points"]
 
@@ -137,11 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     d = StudySettings()
     p = argparse.ArgumentParser(prog="python -m quantize.calib_study", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variant", default=d.variant)
-    p.add_argument("--weights", required=True, help="trained .keras of VARIANT")
-    p.add_argument("--data", required=True, help="labelled image folder (calibration from train/ when it has train/ and val/)")
-    p.add_argument("--size", type=int)
-    p.add_argument("--classes", type=int, help="default: DATA's class folders")
+    add_trained_model_arguments(p, d.variant)
     p.add_argument("--calib", type=int, default=d.calibration, help="calibration images per sample (default 100)")
     p.add_argument("--percentiles", type=lambda t: _numbers(t, float), default=d.percentiles,
                    help="range estimators to compare; 100 = min/max (default 100,99,95,90)")

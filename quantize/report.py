@@ -212,14 +212,12 @@ def _held_out(s: ReportSettings, model, labels: list[str], size: int):
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
+    from runtime.cli import add_trained_model_arguments, run_command
+
     d = ReportSettings()
     p = argparse.ArgumentParser(prog="python -m quantize.report", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variant", default=d.variant)
-    p.add_argument("--weights", required=True, help="trained .keras of VARIANT")
-    p.add_argument("--data", required=True, help="image folder (calibration from train/ when it has train/ and val/)")
-    p.add_argument("--size", type=int)
-    p.add_argument("--classes", type=int, help="default: DATA's class folders")
+    add_trained_model_arguments(p, d.variant)
     p.add_argument("--images", type=int, default=d.images, help=f"debug images (default {d.images})")
     p.add_argument("--calib", type=int, default=d.calibration)
     p.add_argument("--out", default=d.out, help="folder for the report (default: beside WEIGHTS)")
@@ -229,7 +227,6 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     counts = tuple(int(n) for n in a.float.split(",") if n.strip())
     settings = ReportSettings(a.variant, a.weights, a.data, a.size, a.classes, a.images, a.calib, counts, a.out)
-    from runtime.cli import run_command
 
     def work() -> str:
         paths = run(settings)
