@@ -1,7 +1,7 @@
 """Which Ghost design pays in int8 on this CPU: `python -m bench.ghost_designs [--base s] [--size 224]`
 
 Each option is a Ghost design (models/tables.py) applied to one standard table by its name prefix
-(`ghost1x1_s`: the same name trains with `make train`). For each:
+(`ghostmb_s`: the same name trains with `make train`). For each:
 parameters, multiply-adds, int8 file size, and latency against the standard table measured
 side by side (bench.ab: one process, alternating rounds) in int8 at 1 and 2 threads and in fp32
 at 1 thread. Weights are untrained: latency and size do not depend on them (accuracy comes
@@ -29,9 +29,9 @@ OPTIONS: dict[str, str] = {
     "MBConv stages + head only": "ghostmb_",
     "expand convs + head only": "ghostexp_",
     "wide convs only (>= 512 out)": "ghostwide_",
-    "1x1 cheap branch": "ghost1x1_",
+    "3x3 cheap branch without act": "ghostnoact_",
     "no ResNet-D shortcuts": "ghostnod_",
-    "MBConv + head, 1x1 cheap, no act": "ghostmb1x1_",
+    "MBConv + head with 1x1 cheap without act": "ghostmb1x1_",
 }
 
 

@@ -1,6 +1,6 @@
 """Names -> Variants -> models. `ghost_<name>` and `ghostlite_<name>` are the Ghost variants
 (reference and int8-tuned design) of any registered table; the Ghost designs under study
-(tables.STUDIED_DESIGNS, e.g. `ghost1x1_<name>`) resolve the same way but are not listed."""
+(tables.STUDIED_DESIGNS, e.g. `ghostmb_<name>`) resolve the same way but are not listed."""
 from __future__ import annotations
 
 import dataclasses

@@ -91,23 +91,25 @@ def _stages(*rows: tuple) -> tuple[Stage, ...]:
 
 
 # The int8-tuned Ghost design (`ghostlite_<name>`); docs/ghostlite.md has the measurements behind
-# it (`python -m bench.ghost_designs`). In int8 the cheap branch's SiLU is two more ops (LOGISTIC by
-# lookup table, MUL) over half of every Ghost module's channels; without it the cheap half is a
-# linear depthwise feature of the primary half, and s at 224 px ran at 0.755x of s in int8 (1 thread,
-# AVX-512 VNNI) against 0.786x for the reference design, with the same parameters. Restricting Ghost
-# modules to some convolutions (MBConv stages, expand convolutions, wide ones) was slower there.
-GHOSTLITE = GhostDesign(cheap_activation=False)
+# it (`python -m bench.ghost_designs`, `python -m train.ablation`). The cheap branch is a 1x1
+# depthwise conv (a per-channel scale and shift of the primary half, then its SiLU): in int8 a
+# depthwise multiply-add costs 10x (AVX-512 VNNI) to 29x (AMX) a dense one, and a 3x3 cheap
+# branch spends 9 of them per output. S at 224 px, int8, 1 thread, against s: 0.726x on AVX-512
+# VNNI, 1.017x on AMX, 0.593x with AVX2 kernels (the reference design: 0.787x, 1.128x, 0.640x);
+# at B0 size on the fine demo set it matched or beat the 3x3 branch in top-1 (two seeds).
+# Restricting Ghost modules to some convolutions (MBConv stages, expand or wide ones) was slower.
+GHOSTLITE = GhostDesign(cheap_kernel=1)
 
 MBCONV_AND_HEAD = ("mbconv_expand", "mbconv_project", "head")
 # The other Ghost designs under study (docs/ghostlite.md, timed by `python -m bench.ghost_designs`), by
 # the prefix that derives them from any table: each builds, trains and converts by name
-# (`make train VARIANT=ghost1x1_s`), but only the shipped families are listed among the variants.
+# (`make train VARIANT=ghostmb_s`), but only the shipped families are listed among the variants.
 STUDIED_DESIGNS: dict[str, GhostDesign] = {
     "ghostmb_": GhostDesign(roles=MBCONV_AND_HEAD),  # Ghost in the MBConv stages and the head only
     "ghostexp_": GhostDesign(roles=("fused_expand", "mbconv_expand", "head")),  # expand convs + head
     "ghostwide_": GhostDesign(min_channels=512),  # only convolutions with >= 512 outputs
-    "ghost1x1_": GhostDesign(cheap_kernel=1),  # the cheap branch a per-channel scale
     "ghostnod_": GhostDesign(resnet_d=False),  # no ResNet-D shortcuts
+    "ghostnoact_": GhostDesign(cheap_activation=False),  # 3x3 cheap branch without SiLU (the first ghostlite)
     "ghostmb1x1_": GhostDesign(roles=MBCONV_AND_HEAD, cheap_kernel=1, cheap_activation=False),
 }
 

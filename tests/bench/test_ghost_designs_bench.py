@@ -1,7 +1,7 @@
 """python -m bench.ghost_designs on a tiny table: real conversions, real side-by-side timing."""
 import json
 
-from bench.ghost_designs import main
+from bench.ghost_designs import OPTIONS, main
 
 
 def test_each_design_is_converted_counted_and_timed_against_its_base(tiny_variant, tmp_path, capsys):
@@ -15,6 +15,10 @@ def test_each_design_is_converted_counted_and_timed_against_its_base(tiny_varian
         assert row["parameters"] > 0 and row["int8_mb"] > 0 and row["int8_1t_vs_base"] > 0
         assert row["params_vs_base"] != 1 and row["int8_2t_range"].count("-") == 1
     assert (out / "files").is_dir() and "| ghostlite |" in (out / "ghost_designs.md").read_text()
+
+
+def test_every_option_can_be_named_in_the_comma_separated_list():
+    assert not [label for label in OPTIONS if "," in label]
 
 
 def test_an_unknown_option_or_unusable_out_is_one_line_exit_2(capsys, tmp_path):

@@ -35,8 +35,18 @@ def test_the_studied_designs_build_by_name_but_are_not_listed():
         variant = models.get_variant(f"{prefix}b0")
         assert variant.ghost == design and base_name(variant.name) == "b0" and variant.name not in names
     assert len(set(STUDIED_DESIGNS.values()) | set(FAMILIES.values())) == len(STUDIED_DESIGNS) + len(FAMILIES)
-    one_by_one = models.build("ghost1x1_b0", input_size=64, num_classes=10)
-    assert any(layer.name.endswith("_cheap_conv") and layer.kernel_size == (1, 1) for layer in one_by_one.layers)
+    three_by_three = models.build("ghostnoact_b0", input_size=64, num_classes=10)
+    assert any(layer.name.endswith("_cheap_conv") and layer.kernel_size == (3, 3) for layer in three_by_three.layers)
+
+
+def test_ghostlite_cheap_branch_is_a_1x1_depthwise_conv_with_its_activation():
+    model = models.build("ghostlite_b0", input_size=64, num_classes=10)
+    cheap = [layer for layer in model.layers if layer.name.endswith("_cheap_conv")]
+    assert cheap and all(layer.kernel_size == (1, 1) for layer in cheap)
+    reference = models.build("ghost_b0", input_size=64, num_classes=10)
+    activations = lambda m: sum(n.endswith("_cheap_activation") for n in _names(m))  # noqa: E731
+    assert activations(model) == activations(reference) > 0  # as the primary half's (none in projections)
+    assert model.count_params() < reference.count_params()
 
 
 def test_the_reference_ghost_design_keeps_its_parameter_count():
