@@ -13,6 +13,8 @@ from typing import Callable
 
 import tf_keras as keras
 
+from runtime.artifacts import GHOSTLITE_PREFIX
+
 KERAS_APPLICATIONS = {
     "b0": "EfficientNetV2B0", "b1": "EfficientNetV2B1", "b2": "EfficientNetV2B2",
     "b3": "EfficientNetV2B3", "s": "EfficientNetV2S", "m": "EfficientNetV2M", "l": "EfficientNetV2L",
@@ -140,6 +142,19 @@ def check_switches(source: keras.Model, model: keras.Model, path: str) -> None:
                              f"{name}={built[name]!r}: build with {name}={value!r} (or leave it unset)")
 
 
+def _cheap_kernel(model: keras.Model):
+    return next((layer.kernel_size for layer in model.layers if layer.name.endswith("_cheap_conv")), None)
+
+
+def _renamed_design_hint(source: keras.Model, model: keras.Model) -> str:
+    """ghostlite_ changed its cheap branch from 3x3 to 1x1 on 2026-11-23; files trained before
+    carry the old design's name, so the refusal names the variant that builds them now."""
+    if model.name.startswith(GHOSTLITE_PREFIX) and _cheap_kernel(source) == (3, 3) and _cheap_kernel(model) == (1, 1):
+        renamed = "ghostnoact_" + model.name[len(GHOSTLITE_PREFIX):]
+        return f"; the file has 3x3 cheap branches (ghostlite_ before 2026-11-23): load it as VARIANT={renamed}"
+    return ""
+
+
 def load_weights(model: keras.Model, variant: str, weights: str, source: keras.Model | None = None) -> None:
     """weights: "imagenet" or the path of a .keras (whole model; `source` if already loaded)
     or .h5 (weights) file."""
@@ -151,7 +166,10 @@ def load_weights(model: keras.Model, variant: str, weights: str, source: keras.M
         source = source or load_saved(weights)
         check_switches(source, model, weights)
         headless = () if _has_head(model) else ("predictions",)  # a backbone from a classifier
-        transfer_weights(source, model, leave_out=headless)
+        try:
+            transfer_weights(source, model, leave_out=headless)
+        except ValueError as error:
+            raise ValueError(f"{error}{_renamed_design_hint(source, model)}") from error
         return
     try:
         model.load_weights(weights)

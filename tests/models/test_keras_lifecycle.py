@@ -50,6 +50,14 @@ def test_weights_from_a_keras_file_of_another_architecture_are_refused(tmp_path)
         models.build("b0", weights=str(tmp_path / "missing.keras"))
 
 
+def test_a_ghostlite_file_from_before_the_1x1_design_is_refused_with_the_name_that_loads_it(tmp_path):
+    path = tmp_path / "old_ghostlite.keras"  # the 3x3 no-SiLU design, ghostlite_ until then
+    tiny("ghostnoact_b0").save(path)
+    ghostlite = dataclasses.replace(models.get_variant("ghostlite_b0"), width=0.25, depth=0.5)
+    with pytest.raises(ValueError, match="do not fit.*3x3 cheap branches.*VARIANT=ghostnoact_b0"):
+        models.build(ghostlite, input_size=64, num_classes=10, weights=str(path))
+
+
 def test_weights_from_a_keras_file_of_the_same_architecture_load(tmp_path):
     source, path = tiny("ghost_b0"), tmp_path / "ghost_b0.keras"
     source.save(path)
