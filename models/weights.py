@@ -149,7 +149,9 @@ def _cheap_kernel(model: keras.Model):
 def _renamed_design_hint(source: keras.Model, model: keras.Model) -> str:
     """ghostlite_ changed its cheap branch from 3x3 to 1x1 on 2026-11-23; files trained before
     carry the old design's name, so the refusal names the variant that builds them now."""
-    if model.name.startswith(GHOSTLITE_PREFIX) and _cheap_kernel(source) == (3, 3) and _cheap_kernel(model) == (1, 1):
+    old_design = _cheap_kernel(source) == (3, 3) and not any(
+        layer.name.endswith("_cheap_activation") for layer in source.layers)  # not ghost_'s 3x3 + SiLU
+    if model.name.startswith(GHOSTLITE_PREFIX) and old_design and _cheap_kernel(model) == (1, 1):
         renamed = "ghostnoact_" + model.name[len(GHOSTLITE_PREFIX):]
         return f"; the file has 3x3 cheap branches (ghostlite_ before 2026-11-23): load it as VARIANT={renamed}"
     return ""

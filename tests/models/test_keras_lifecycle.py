@@ -56,6 +56,10 @@ def test_a_ghostlite_file_from_before_the_1x1_design_is_refused_with_the_name_th
     ghostlite = dataclasses.replace(models.get_variant("ghostlite_b0"), width=0.25, depth=0.5)
     with pytest.raises(ValueError, match="do not fit.*3x3 cheap branches.*VARIANT=ghostnoact_b0"):
         models.build(ghostlite, input_size=64, num_classes=10, weights=str(path))
+    tiny("ghost_b0").save(path)  # the reference design's file is not the old ghostlite
+    with pytest.raises(ValueError, match="do not fit") as refused:
+        models.build(ghostlite, input_size=64, num_classes=10, weights=str(path))
+    assert "ghostnoact" not in str(refused.value)
 
 
 def test_weights_from_a_keras_file_of_the_same_architecture_load(tmp_path):
