@@ -6,7 +6,8 @@ without fake quantization (`<variant>_float_finetuned.keras`), then post-trainin
 before fine-tuning (a few more epochs alone move an under-trained model by points).
 
     trained float model -> fake quantization (quantize.qat) -> a few epochs on DATA at a low
-    learning rate (train's data pipeline) -> concatenation ranges aligned -> the convert
+    learning rate (train's data pipeline) -> the epoch with the best fake-quantized held-out
+    top-1 kept (as make train keeps its best epoch) -> concatenation ranges aligned -> the convert
     pipeline (precision int8_qat: validation against the float model, metadata, manifest)
 
 Batch norm is frozen (inference mode, moving statistics kept): the converter folds those
@@ -93,11 +94,30 @@ def compile_for_qat(model: keras.Model, s: QatSettings, steps: int, classes: int
                   keras.losses.CategoricalCrossentropy(label_smoothing=s.label_smoothing), metrics=metrics)
 
 
+class BestEpoch:
+    """The weights of the epoch with the best held-out top-1; a tie keeps the earlier epoch, as
+    make train does. (Keras' EarlyStopping(restore_best_weights=True) forgets its best at every
+    fit() call, and fine_tune calls fit once per epoch for the per-epoch image size.)"""
+
+    def __init__(self):
+        self.row, self.weights = None, None
+
+    def update(self, row: dict, model: keras.Model) -> None:
+        if self.row is None or row["val_top1"] > self.row["val_top1"]:
+            self.row, self.weights = row, model.get_weights()  # fake-quant ranges included
+
+    def restore(self, model: keras.Model) -> int:
+        model.set_weights(self.weights)
+        return self.row["epoch"]
+
+
 def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int,
-              quantize: bool = True) -> tuple[keras.Model, list[dict]]:
-    """The quantization-aware model after `s.epochs` epochs, and one history row per epoch
-    (the held-out figures are those of the fake-quantized model: what int8 will score).
-    `quantize=False`: the same schedule on `float_model` itself, in float (the baseline)."""
+              quantize: bool = True) -> tuple[keras.Model, dict]:
+    """The quantization-aware model at its best epoch of `s.epochs`, and a record: one history
+    row per epoch (the held-out figures are those of the fake-quantized model: what int8 will
+    score), the epoch kept and, for QAT, its held-out top-1 once the concatenation ranges are
+    aligned (the ranges the file gets). `quantize=False`: the same schedule on `float_model`
+    itself, in float (the baseline)."""
     from train.data import Pipeline, should_cache
 
     keras.utils.set_random_seed(s.seed)
@@ -107,7 +127,7 @@ def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int,
     pipeline = Pipeline(splits.train, splits.val, classes, s.batch, s.seed, cache=should_cache(splits.train))
     steps = len(splits.train) // s.batch if len(splits.train) >= s.batch else 1
     compile_for_qat(model, s, steps, classes)
-    history, progress = [], 1 if sys.stdout.isatty() else 2
+    history, best, progress = [], BestEpoch(), 1 if sys.stdout.isatty() else 2
     for epoch in range(s.epochs):
         started = time.perf_counter()
         fit = model.fit(pipeline.train(epoch, size), initial_epoch=epoch, epochs=epoch + 1, verbose=progress)
@@ -120,9 +140,15 @@ def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int,
         print(f"{'qat' if quantize else 'float'} epoch {row['epoch']}/{s.epochs} | loss {row['loss']:.3f} "
               f"top-1 {row['train_top1']:.3f} | {'fake-quantized ' if quantize else ''}val top-1 {row['val_top1']:.3f} "
               f"| {seconds:.0f} s", flush=True)
+        best.update(row, model)
+    record = {"history": history, "kept_epoch": best.restore(model)}
+    line = f"kept epoch {record['kept_epoch']} (best held-out top-1)"
     if quantize:
         align_concatenation_ranges(model)
-    return model, history
+        record["aligned_val_top1"] = round(model.evaluate(pipeline.val(size), verbose=0, return_dict=True)["top1"], 5)
+        line += f" | with the concatenation ranges aligned for the file: {record['aligned_val_top1']:.3f}"
+    print(line, flush=True)
+    return model, record
 
 
 def chance_warning(float_top1: float, classes: int) -> str | None:
@@ -175,9 +201,9 @@ def run(s: QatSettings):
         score = float_top1(float_model, splits, size, s.batch)
         if warning := chance_warning(score, classes):
             print(warning, file=sys.stderr)
-        model, history = fine_tune(float_model, s, splits, size)
+        model, record = fine_tune(float_model, s, splits, size)
         report.update(float_val_top1=round(score, 5), epochs=s.epochs, batch=s.batch,
-                      learning_rate=s.learning_rate, history=history)
+                      learning_rate=s.learning_rate, **record)
         return model
 
     result = convert_run(job, quantization_aware=quantization_aware, extra={"qat": report})
@@ -198,12 +224,12 @@ def _float_baseline(s: QatSettings, job, splits):
     model = models.build(s.variant, weights=s.weights, input_size=job.size, num_classes=job.classes,
                          dropout=0.0, drop_path=0.0, classifier_activation="softmax")  # as convert builds it
     score = float_top1(model, splits, job.size, s.batch)
-    tuned, history = fine_tune(model, s, splits, job.size, quantize=False)
+    tuned, record = fine_tune(model, s, splits, job.size, quantize=False)
     path = Path(s.out) / s.variant / f"{s.variant}_float_finetuned.keras"
     path.parent.mkdir(parents=True, exist_ok=True)
     save_keras(tuned, path)
     report = {"weights_before": s.weights, "float_val_top1_before": round(score, 5), "epochs": s.epochs,
-              "batch": s.batch, "learning_rate": s.learning_rate, "history": history}
+              "batch": s.batch, "learning_rate": s.learning_rate, **record}
     return convert_run(dataclasses.replace(job, precision="int8", weights=str(path)), extra={"float_finetune": report})
 
 

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from convert.__main__ import main as convert_main
-from quantize.finetune import chance_warning, main
+from quantize.finetune import BestEpoch, chance_warning, main
 
 
 QAT = ["--variant", "ghost_tiny", "--size", "48", "--batch", "16", "--epochs", "1", "--no-gpu-check",
@@ -26,6 +26,7 @@ def test_qat_writes_an_integer_only_file_with_its_history_in_the_manifest(traine
     assert entry["calibration"]["calibration_images"] == 0  # the ranges were learnt, not calibrated
     qat = entry["qat"]
     assert qat["epochs"] == 1 and len(qat["history"]) == 1 and 0 <= qat["float_val_top1"] <= 1
+    assert qat["kept_epoch"] == 1 and 0 <= qat["aligned_val_top1"] <= 1
     accuracy = entry["validation"]["accuracy"]
     assert accuracy["images"] == 32 and 0 <= accuracy["tflite_top1"] <= 1
 
@@ -42,6 +43,22 @@ def test_the_float_baseline_fine_tunes_the_same_epochs_in_float_then_converts_wi
     assert entry["calibration"]["calibration_images"] > 0  # post-training: calibrated
     baseline = entry["float_finetune"]
     assert baseline["epochs"] == 1 and len(baseline["history"]) == 1 and baseline["weights_before"] == str(trained_model)
+    assert baseline["kept_epoch"] == 1 and "aligned_val_top1" not in baseline  # float: nothing to align
+
+
+def test_the_best_epoch_is_kept_and_a_tie_keeps_the_earlier_one():
+    import numpy as np
+    import tf_keras as keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    best = BestEpoch()
+    kept = [w.copy() for w in model.get_weights()]
+    best.update({"epoch": 1, "val_top1": 0.9}, model)
+    for epoch, top1 in ((2, 0.8), (3, 0.9)):  # worse, then a tie
+        model.set_weights([w + epoch for w in model.get_weights()])
+        best.update({"epoch": epoch, "val_top1": top1}, model)
+    assert best.restore(model) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), kept))
 
 
 @pytest.mark.parametrize("args, message", [
