@@ -128,11 +128,15 @@ def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int,
     steps = len(splits.train) // s.batch if len(splits.train) >= s.batch else 1
     compile_for_qat(model, s, steps, classes)
     history, best, progress = [], BestEpoch(), 1 if sys.stdout.isatty() else 2
+
+    def held_out() -> dict:
+        return model.evaluate(pipeline.val(size), verbose=0, return_dict=True)
+
     for epoch in range(s.epochs):
         started = time.perf_counter()
         fit = model.fit(pipeline.train(epoch, size), initial_epoch=epoch, epochs=epoch + 1, verbose=progress)
         seconds = time.perf_counter() - started
-        val = model.evaluate(pipeline.val(size), verbose=0, return_dict=True)
+        val = held_out()
         row = {"epoch": epoch + 1, "loss": round(fit.history["loss"][-1], 5),
                "train_top1": round(fit.history["top1"][-1], 5), "val_top1": round(val["top1"], 5),
                "val_loss": round(val["loss"], 5), "epoch_s": round(seconds, 1)}
@@ -145,7 +149,7 @@ def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int,
     line = f"kept epoch {record['kept_epoch']} (best held-out top-1)"
     if quantize:
         align_concatenation_ranges(model)
-        record["aligned_val_top1"] = round(model.evaluate(pipeline.val(size), verbose=0, return_dict=True)["top1"], 5)
+        record["aligned_val_top1"] = round(held_out()["top1"], 5)
         line += f" | with the concatenation ranges aligned for the file: {record['aligned_val_top1']:.3f}"
     print(line, flush=True)
     return model, record
