@@ -17,7 +17,7 @@ OUT ?= artifacts
 CLASSES ?= 1000
 CALIB ?= 100
 # Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8), WORKERS (calibration processes),
-# CALIB_PERCENTILE (int8 range estimator, e.g. 99; default min/max), CALIB_SEED (which images calibrate)
+# CALIB_PERCENTILE (int8 range estimator: default 90, 100 = min/max), CALIB_SEED (which images calibrate)
 CONVERT_ARGS = $(VARIANT) --precision $(PRECISION) --classes $(CLASSES) --out $(call quote,$(OUT)) --calib $(CALIB) \
 	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(DATA),--data $(call quote,$(DATA))) \
 	$(if $(LABELS),--labels $(call quote,$(LABELS))) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS)) \
@@ -129,16 +129,17 @@ ablation: $(STAMP)  ## DATA=folder [VARIANTS=s,s_all_mbconv,...] [GHOST=1] [SIZE
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/ablation)) $(if $(GHOST),--ghost) $(if $(SIZE),--size $(SIZE)) \
 		$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(RECIPE),--recipe $(RECIPE))
 
-qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 OUT=artifacts BASELINE=1]: OUT/VARIANT/VARIANT_int8_qat.tflite (BASELINE=1: same epochs in float, then PTQ)
+qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 LR= OUT=artifacts BASELINE=1]: OUT/VARIANT/VARIANT_int8_qat.tflite (BASELINE=1: same epochs in float, then PTQ)
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make qat WEIGHTS=trained.keras DATA=folder VARIANT=... (make train writes runs/VARIANT/model.keras)" >&2; exit 2; }
 	$(RUN) -m quantize.finetune --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --out $(call quote,$(OUT)) \
-		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) \
+		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(LR),--lr $(LR)) \
 		$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) $(if $(BASELINE),--float-baseline)
 
-quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= OUT=beside WEIGHTS]: per-layer int8 error, ranked
+quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= CALIB_PERCENTILE=90 OUT=beside WEIGHTS]: per-layer int8 error of make tflite's file, ranked
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make quant-report WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }
 	$(RUN) -m quantize.report --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) $(if $(OUT_GIVEN),--out $(call quote,$(OUT))) \
-		$(if $(SIZE),--size $(SIZE)) $(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES))
+		$(if $(SIZE),--size $(SIZE)) $(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) \
+		$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE))
 
 calib-study: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= CALIB=100 PERCENTILES=100,99,95,90 SEEDS=0,1,2 OUT=beside WEIGHTS]: which CALIB_PERCENTILE, over calibration samples
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make calib-study WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }

@@ -7,7 +7,7 @@ import sys
 from runtime.artifacts import PRECISIONS
 from runtime.cli import run_command
 
-from .job import IO_TYPE_NAMES, Job
+from .job import DEFAULT_CALIBRATION_PERCENTILE, IO_TYPE_NAMES, Job
 
 EPILOG = """examples:
   python -m convert ghost_s                       int8, built-in calibration photos, uint8 I/O
@@ -37,7 +37,7 @@ def parse(argv: list[str] | None) -> Job:
                         "cores, at most 8; 1 = the converter's own serial calibration)")
     p.add_argument("--calib-percentile", type=float,
                    help="int8 range estimator: each tensor's range from this percentile of its per-image ranges "
-                        "(e.g. 99; default: min/max over all images, percentile 100)")
+                        f"(default {DEFAULT_CALIBRATION_PERCENTILE:g}; 100 = min/max over all images)")
     p.add_argument("--calib-seed", type=int, default=defaults.calibration_seed,
                    help="which images calibrate: the seed of the shuffle they are drawn from (default 0)")
     p.add_argument("--validate", type=int, default=defaults.validation, help="held-out validation images")

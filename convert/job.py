@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from quantize.parallel import default_workers
 
 IO_TYPE_NAMES = ("uint8", "int8")  # the integer I/O of full-integer files
+PERCENTILE_PRECISIONS = ("int8", "int8_per_tensor")  # the calibrated precisions that take a range percentile
+# Each int8 tensor's range from the 90th percentile of its per-image extremes, not min/max over all
+# images: on trained models min/max lost up to 84 points on some calibration samples, P=90 at most
+# 0.56 (docs/quantization.md, "b0 on the fine set"). 100 gives the converter's min/max.
+DEFAULT_CALIBRATION_PERCENTILE = 90.0
 
 
 @dataclass
@@ -26,7 +31,12 @@ class Job:
     legacy_check: bool = True  # run it on tflite-runtime 2.14 where .venv-legacy exists
     seed: int = 0
     calibration_workers: int = field(default_factory=default_workers)  # int8 only
-    calibration_percentile: float | None = None  # int8 ranges: this percentile of per-image ranges (None: min/max)
+    calibration_percentile: float | None = None  # int8 ranges: this percentile of per-image ranges (100: min/max;
+    # None: DEFAULT_CALIBRATION_PERCENTILE for PERCENTILE_PRECISIONS)
     calibration_seed: int = 0  # which images calibrate (and validate): the shuffle of DATA or of the photo crops
     max_top1_drop: float = 1.0  # points of held-out top-1 the file may lose against Keras (labelled DATA)
     accuracy_images: int = 1000  # held-out labelled images scored for that (seeded sample)
+
+    def __post_init__(self):
+        if self.calibration_percentile is None and self.precision in PERCENTILE_PRECISIONS:
+            self.calibration_percentile = DEFAULT_CALIBRATION_PERCENTILE

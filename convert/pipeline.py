@@ -29,7 +29,7 @@ from runtime.environments import package_version
 from runtime.inference import run_tflite
 
 from . import metadata, ops, recipes, validate
-from .job import Job
+from .job import PERCENTILE_PRECISIONS, Job
 
 VERSION = "0.1.0"
 
@@ -56,7 +56,7 @@ def preflight(job: Job) -> models.Variant:
     if job.calibration < 1 or job.validation < 1 or job.calibration_workers < 1:
         raise ValueError("CALIB, the validation count and the calibration workers must be at least 1")
     if job.calibration_percentile is not None and not (
-            50 <= job.calibration_percentile <= 100 and job.precision in ("int8", "int8_per_tensor")):
+            50 <= job.calibration_percentile <= 100 and job.precision in PERCENTILE_PRECISIONS):
         raise ValueError("the calibration percentile is for int8 and int8_per_tensor, between 50 and 100 "
                          f"(100 = min/max), got {job.calibration_percentile} for {job.precision}")
     if job.weights and job.weights != "imagenet":
@@ -216,6 +216,29 @@ def held_out(job: Job, model, labels: list[str] | None, size: int) -> HeldOut | 
     images = images_of(files, size)
     keras_top1 = model.predict(images.astype(np.float32), batch_size=32, verbose=0).argmax(1)
     return HeldOut(images, index[np.asarray(files.labels)], keras_top1, splits.layout)
+
+
+@dataclass
+class StudyInputs:
+    job: Job  # with CLASSES from DATA's class folders unless given
+    size: int
+    images: ImageSet  # make tflite's calibration (and validation) images for this job
+    labels: list[str] | None
+    model: keras.Model  # the float inference model make tflite converts
+    held: HeldOut | None
+
+
+def study_inputs(job: Job, classes: int | None) -> StudyInputs:
+    """What make tflite starts from for a trained model: its calibration images, labels, float
+    model and held-out split. The int8 studies (make calib-study, make quant-report) start here,
+    so they study the file make tflite writes, not a look-alike."""
+    variant = preflight(job)
+    size = variant.input_size(job.size)
+    images = load_images(job, size)
+    job = dataclasses.replace(job, classes=classes or len(images.class_names) or job.classes)
+    labels = class_labels(job, images)
+    model = build_model(job, images)
+    return StudyInputs(job, size, images, labels, model, held_out(job, model, labels, size))
 
 
 def labelled_accuracy(held: HeldOut, tflite: bytes) -> dict:

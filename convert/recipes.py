@@ -30,13 +30,21 @@ def _dynamic(converter, **_):
     converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 weights, float activations
 
 
-def _int8(converter, images, io_type, workers, percentile=None, **_):
+def _calibrated_int8(converter, images, workers, percentile):
+    """Post-training int8 from `images`: ranges from their `percentile` range estimator, or
+    min/max (None or 100: the converter's own statistics, merged exactly over workers)."""
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: representative_dataset(images)
+    if percentile is not None and percentile >= 100:
+        percentile = None
     if workers > 1 or percentile is not None:
         parallel_calibration(converter, images, workers, percentile)
     # Only integer kernels: the converter fails instead of silently keeping a float op.
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+
+
+def _int8(converter, images, io_type, workers, percentile=None, **_):
+    _calibrated_int8(converter, images, workers, percentile)
     converter.inference_input_type = converter.inference_output_type = IO_TYPES[io_type]
 
 
@@ -79,7 +87,7 @@ def check_options(precision: str, io_type: str) -> None:
 def convert(model: keras.Model, precision: str, calibration_images: np.ndarray | None = None,
             io_type: str = "uint8", calibration_workers: int = 1, calibration_percentile: float | None = None) -> bytes:
     """The .tflite flatbuffer of `model` at `precision` (`calibration_percentile`: int8 ranges
-    from that percentile of per-image ranges instead of min/max over all images)."""
+    from that percentile of per-image ranges; None or 100: min/max over all images)."""
     check_options(precision, io_type)
     if precision in CALIBRATED and (calibration_images is None or len(calibration_images) == 0):
         raise ValueError(f"{precision} needs calibration images")
@@ -100,11 +108,10 @@ def converter_for(model: keras.Model) -> tf.lite.TFLiteConverter:
     return tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function(spec)], function)
 
 
-def debug_converter(model: keras.Model, calibration_images: np.ndarray) -> tf.lite.TFLiteConverter:
-    """The int8 recipe with float I/O, for tf.lite.experimental.QuantizationDebugger (it
-    calibrates, then compares every quantized op with its float counterpart)."""
+def debug_converter(model: keras.Model, calibration_images: np.ndarray, workers: int = 1,
+                    percentile: float | None = None) -> tf.lite.TFLiteConverter:
+    """The int8 recipe (same ranges) with float I/O, for tf.lite.experimental.QuantizationDebugger
+    (it calibrates, then compares every quantized op with its float counterpart)."""
     converter = converter_for(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: representative_dataset(calibration_images)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    _calibrated_int8(converter, calibration_images, workers, percentile)
     return converter

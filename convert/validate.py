@@ -54,13 +54,17 @@ def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:
                 "max_difference": difference, "unit": "output units"}
     # Integer kernels round differently (XNNPACK requantizes in fp32, TFLite's reference
     # kernels in fixed point): LiteRT's own two disagree by several steps on a deep network.
-    # That spread is the yardstick; a broken runtime lands far outside it.
+    # That spread is the yardstick. The old runtime has kernels of either family, so it is held
+    # to the nearer of LiteRT's two (against XNNPACK alone, 3 implementations that each differ
+    # by rounding put it outside the spread about half the time); a broken runtime lands far outside.
     reference = run_tflite(tflite, images, raw=True, reference_kernels=True)
     spread = float(np.max(np.abs(reference.astype(np.float64) - ours.astype(np.float64))))
+    to_reference = float(np.max(np.abs(theirs.astype(np.float64) - reference.astype(np.float64))))
+    nearest = min(difference, to_reference)
     status = ("same outputs" if difference <= 1 else
-              "within LiteRT's own kernel spread" if difference <= max(1.0, spread) else "different outputs")
-    return {"status": status, **result, "max_difference": difference,
-            "litert_xnnpack_vs_reference_kernels": spread, "unit": "quantization steps"}
+              "within LiteRT's own kernel spread" if nearest <= max(1.0, spread) else "different outputs")
+    return {"status": status, **result, "max_difference": difference, "max_difference_to_reference_kernels":
+            to_reference, "litert_xnnpack_vs_reference_kernels": spread, "unit": "quantization steps"}
 
 
 def agreement(expected: np.ndarray, actual: np.ndarray) -> dict:

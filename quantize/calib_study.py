@@ -6,7 +6,7 @@ Converts the model with make tflite's int8 recipe once per (calibration seed, pe
 every file on DATA's held-out split (the one make train and make tflite use). One calibration sample
 is not enough to choose: on the fine demo set, 100 images -> 300 images moved the file by 4 held-out
 images in the wrong direction, and the percentile gains were 1-5 images (docs/quantization.md).
-Percentile 100 is min/max, make tflite's default; its seed-0 cell is exactly make tflite's file.
+Percentile 100 is min/max; make tflite's default is 90, and its seed-0 cell is exactly make tflite's file.
 
 Writes OUT/calib_study.{md,csv,json} and prints the table with the percentile of the best mean
 top-1 (ties: the better mean agreement with the float model).
@@ -22,6 +22,7 @@ import statistics
 import sys
 from pathlib import Path
 
+from convert.job import DEFAULT_CALIBRATION_PERCENTILE
 from runtime.cli import add_trained_model_arguments, run_command
 
 CELL_COLUMNS = ["percentile", "seed", "top1", "agreement", "drop_points"]
@@ -54,7 +55,8 @@ def summarize(cells: list[dict], keras_top1: float) -> list[dict]:
 
 
 def make_setting(percentile: float) -> str:
-    return "default (min/max)" if percentile >= 100 else f"CALIB_PERCENTILE={percentile:g}"
+    name = f"CALIB_PERCENTILE={percentile:g}" + (" (min/max)" if percentile >= 100 else "")
+    return f"default ({name})" if percentile == DEFAULT_CALIBRATION_PERCENTILE else name
 
 
 def markdown(cells: list[dict], summary: list[dict], title: str) -> str:
@@ -76,7 +78,7 @@ def run(s: StudySettings) -> tuple[list[Path], str]:
 
     from convert import recipes
     from convert.job import Job
-    from convert.pipeline import build_model, class_labels, held_out, labelled_accuracy, load_images, preflight
+    from convert.pipeline import labelled_accuracy, load_images, preflight, study_inputs
     from runtime.artifacts import atomic_write, ensure_writable
 
     if not s.weights:
@@ -85,25 +87,21 @@ def run(s: StudySettings) -> tuple[list[Path], str]:
         raise ValueError("give at least one calibration seed and one percentile, e.g. SEEDS=0,1,2 PERCENTILES=100,90")
     out = Path(s.out) if s.out else Path(s.weights).parent
     job = Job(s.variant, "int8", s.size, s.classes or 1000, s.weights, s.data, str(out), calibration=s.calibration,
-              gpu_check=False, legacy_check=False)
+              calibration_seed=s.seeds[0], gpu_check=False, legacy_check=False)
     for percentile in s.percentiles:  # make tflite's own checks, for every setting before any work
-        variant = preflight(dataclasses.replace(job, calibration_percentile=percentile))
-    size = variant.input_size(s.size)
-    first = load_images(dataclasses.replace(job, calibration_seed=s.seeds[0]), size)
-    job = dataclasses.replace(job, classes=s.classes or len(first.class_names) or job.classes)
+        preflight(dataclasses.replace(job, calibration_percentile=percentile))
     ensure_writable(out)
-    labels = class_labels(job, first)
-    model = build_model(job, first)
-    held = held_out(job, model, labels, size)
+    setup = study_inputs(job, s.classes)
+    job, first, held = setup.job, setup.images, setup.held
     if held is None:
         raise ValueError(f"DATA {s.data!r} needs labelled class folders: the study scores each file on its held-out images")
     cells = []
     with tqdm(total=len(s.seeds) * len(s.percentiles), desc="calibration study", unit="file") as bar:
         for seed in s.seeds:
-            images = first if seed == s.seeds[0] else load_images(dataclasses.replace(job, calibration_seed=seed), size)
+            images = first if seed == s.seeds[0] else load_images(dataclasses.replace(job, calibration_seed=seed), setup.size)
             for percentile in s.percentiles:
-                tflite = recipes.convert(model, "int8", images.calibration, job.io_type, job.calibration_workers,
-                                         None if percentile >= 100 else percentile)
+                tflite = recipes.convert(setup.model, "int8", images.calibration, job.io_type, job.calibration_workers,
+                                         percentile)
                 accuracy = labelled_accuracy(held, tflite)
                 cells.append({"percentile": percentile, "seed": seed, "top1": accuracy["tflite_top1"],
                               "agreement": accuracy["top1_agreement"], "drop_points": accuracy["top1_drop_points"]})

@@ -201,6 +201,8 @@ def parallel_calibration(converter, images: np.ndarray, workers: int, percentile
     def quantize(model, input_type, output_type, activations_type, bias_type, allow_float,
                  enable_variable_quantization, debug_options):
         calibrated = calibrate(calibrator.add_intermediate_tensors(model), inputs, workers, percentile)
+        if converter._experimental_calibrate_only:  # QuantizationDebugger: it quantizes the calibration itself
+            return calibrated
         return mlir_quantize(
             calibrated, converter._experimental_disable_per_channel,
             input_data_type=input_type, output_data_type=output_type,

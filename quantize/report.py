@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from convert.job import DEFAULT_CALIBRATION_PERCENTILE
+
 ROUNDING_ONLY = 1 / math.sqrt(12)  # RMSE of uniform rounding, in quantization steps
 COLUMNS = ("rank", "layer", "op", "rmse_over_scale", "max_abs_error", "mean_error", "scale", "tensor")
 
@@ -36,6 +38,7 @@ class ReportSettings:
     images: int = 64  # debug images (each runs the float and the quantized op of every layer)
     calibration: int = 100
     float_counts: tuple[int, ...] = (0, 5, 10, 20)  # mixed-precision files: N worst ops in float
+    percentile: float = DEFAULT_CALIBRATION_PERCENTILE  # the int8 range estimator (make tflite's CALIB_PERCENTILE)
     out: str = ""  # default: the folder of WEIGHTS
     seed: int = 0
 
@@ -49,12 +52,14 @@ def keras_layer(tensor_name: str, model_name: str) -> str:
     return parts[0]
 
 
-def debugger_for(model, calibration: np.ndarray, debug_images: np.ndarray):
-    """A QuantizationDebugger that has calibrated `model` and run the debug images."""
+def debugger_for(model, calibration: np.ndarray, debug_images: np.ndarray, workers: int = 1,
+                 percentile: float | None = None):
+    """A QuantizationDebugger that has calibrated `model` (as make tflite: `percentile` ranges,
+    None or 100 for min/max) and run the debug images."""
     from convert.recipes import debug_converter
 
     debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=debug_converter(model, calibration),
+        converter=debug_converter(model, calibration, workers, percentile),
         debug_dataset=lambda: ([image[None].astype(np.float32)] for image in debug_images))
     debugger.run()
     return debugger
@@ -171,42 +176,31 @@ def write(rows: list[dict], out: Path, name: str, title: str, fixes: list[dict])
 
 
 def run(s: ReportSettings) -> list[Path]:
-    import models
-    from convert.pipeline import calibration_folder
-    from quantize import folder_images
+    from convert.job import Job
+    from convert.pipeline import labelled_accuracy, study_inputs
+    from runtime.artifacts import ensure_writable
 
     if not s.weights or not Path(s.weights).is_file():
         raise FileNotFoundError(f"WEIGHTS {s.weights!r} is not a file: give the trained .keras (make train's model.keras)")
-    variant = models.get_variant(s.variant)
-    size = variant.input_size(s.size)
-    images = folder_images(calibration_folder(s.data), size, s.calibration, s.images, s.seed)
-    classes = s.classes or len(images.class_names) or None
-    if classes is None:
-        raise ValueError("CLASSES is required when DATA has no class folders")
-    model = models.build(s.variant, weights=s.weights, input_size=size, num_classes=classes, dropout=0.0,
-                         drop_path=0.0, classifier_activation="softmax")
-    from convert.pipeline import labelled_accuracy
-
-    debugger = debugger_for(model, images.calibration, images.validation)
-    rows = layer_errors(debugger, model.name)
     out = Path(s.out) if s.out else Path(s.weights).parent
+    job = Job(s.variant, "int8", s.size, s.classes or 1000, s.weights, s.data, str(out), calibration=s.calibration,
+              calibration_percentile=s.percentile, calibration_seed=s.seed, gpu_check=False, legacy_check=False)
+    ensure_writable(out)
+    setup = study_inputs(job, s.classes)  # make tflite's calibration images, ranges and float model
+    # Debug images from the held-out split (never calibrated on); without labels, make tflite's validation images.
+    debug_images = setup.held.images[:s.images] if setup.held else setup.images.validation
+    debugger = debugger_for(setup.model, setup.images.calibration, debug_images, job.calibration_workers,
+                            job.calibration_percentile)
+    rows = layer_errors(debugger, setup.model.name)
     out.mkdir(parents=True, exist_ok=True)
     fixes = []
     if s.float_counts:
         files = mixed_precision_files(debugger, rows, s.float_counts)
-        held = _held_out(s, model, images.class_names, size)
-        fixes = fix_rows(files, lambda tflite: labelled_accuracy(held, tflite) if held else None, out,
+        fixes = fix_rows(files, lambda tflite: labelled_accuracy(setup.held, tflite) if setup.held else None, out,
                          f"{s.variant}_int8")
-    title = f"{s.variant} int8 per-layer error ({len(images.validation)} images from {s.data})"
+    title = (f"{s.variant} int8 per-layer error ({len(debug_images)} images from {s.data}; "
+             f"ranges as make tflite's: CALIB_PERCENTILE={job.calibration_percentile:g})")
     return write(rows, out, f"{s.variant}_quant_report", title, fixes)
-
-
-def _held_out(s: ReportSettings, model, labels: list[str], size: int):
-    """The held-out split make train holds out, with the float model's predictions (once)."""
-    from convert.pipeline import Job, held_out
-
-    return held_out(Job(s.variant, "int8", size, len(labels), weights=s.weights, data=s.data, seed=s.seed),
-                    model, labels, size)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,9 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--float", default=",".join(map(str, d.float_counts)),
                    help="mixed-precision files with the N worst ops in float, scored and timed "
                         "(default 0,5,10,20; empty: none)")
+    p.add_argument("--calib-percentile", type=float, default=d.percentile,
+                   help=f"int8 range estimator, as make tflite's (default {d.percentile:g}; 100 = min/max)")
     a = p.parse_args(argv)
     counts = tuple(int(n) for n in a.float.split(",") if n.strip())
-    settings = ReportSettings(a.variant, a.weights, a.data, a.size, a.classes, a.images, a.calib, counts, a.out)
+    settings = ReportSettings(a.variant, a.weights, a.data, a.size, a.classes, a.images, a.calib, counts,
+                              a.calib_percentile, a.out)
 
     def work() -> str:
         paths = run(settings)

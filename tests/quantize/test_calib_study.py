@@ -9,7 +9,7 @@ from quantize.calib_study import main, summarize
 STUDY = ["--variant", "ghost_tiny", "--size", "48", "--calib", "16"]
 
 
-def test_every_seed_and_percentile_is_a_scored_file_and_min_max_seed_0_is_make_tflites_file(
+def test_every_seed_and_percentile_is_a_scored_file_and_p90_seed_0_is_make_tflites_file(
         trained_tiny, small_demo, tmp_path, capsys):
     model, _ = trained_tiny
     assert convert_main(["ghost_tiny", "--size", "48", "--classes", "8", "--weights", str(model), "--data",
@@ -22,10 +22,13 @@ def test_every_seed_and_percentile_is_a_scored_file_and_min_max_seed_0_is_make_t
     assert [(c["percentile"], c["seed"]) for c in cells] == [(100, 0), (90, 0), (100, 1), (90, 1)]
     assert all(0 <= c["top1"] <= 1 and 0 <= c["agreement"] <= 1 for c in cells)
     made = json.loads((tmp_path / "made" / "ghost_tiny" / "manifest.json").read_text())["artifacts"]["ghost_tiny_int8.tflite"]
-    assert cells[0]["top1"] == made["validation"]["accuracy"]["tflite_top1"]
-    assert cells[0]["agreement"] == made["validation"]["accuracy"]["top1_agreement"]
+    assert made["job"]["calibration_percentile"] == 90
+    assert cells[1]["top1"] == made["validation"]["accuracy"]["tflite_top1"]
+    assert cells[1]["agreement"] == made["validation"]["accuracy"]["top1_agreement"]
     assert sorted(row["percentile"] for row in study["summary"]) == [90, 100]
-    assert "Best here: **" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Best here: **" in printed and "| 90 | default (CALIB_PERCENTILE=90) |" in printed
+    assert "| 100 | CALIB_PERCENTILE=100 (min/max) |" in printed
     assert (tmp_path / "calib_study.csv").read_text().startswith("percentile,seed,top1")
 
 

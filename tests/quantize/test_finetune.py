@@ -104,3 +104,20 @@ def test_quant_report_ranks_every_quantized_op_by_its_error(trained_model, small
     from convert import ops
     kept = ops.float_ops(ops.operators((tmp_path / fixes[1]["file"]).read_bytes()))
     assert {op["op"] for op in kept} - {"QUANTIZE", "DEQUANTIZE"}  # real ops stayed float
+    # It diagnoses make tflite's file: the same calibration images and range estimator give the same scales.
+    assert convert_main(["ghost_tiny", "--size", "48", "--classes", "8", "--weights", str(trained_model), "--data",
+                         str(small_demo), "--calib", "8", "--no-gpu-check", "--no-legacy-check", "--max-top1-drop",
+                         "100", "--out", str(tmp_path / "made")]) == 0
+    made = _activation_scales((tmp_path / "made" / "ghost_tiny" / "ghost_tiny_int8.tflite").read_bytes())
+    reported = _activation_scales((tmp_path / fixes[0]["file"]).read_bytes())
+    shared = made.keys() & reported.keys()
+    assert len(shared) > 50 and all(made[name] == reported[name] for name in shared)
+
+
+def _activation_scales(tflite: bytes) -> dict[str, float]:
+    """Scale of every int8 tensor with one scale (activations and per-tensor weights), by name."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    graph = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite)).subgraphs[0]
+    return {t.name.decode(): float(t.quantization.scale[0]) for t in graph.tensors
+            if t.quantization is not None and t.quantization.scale is not None and len(t.quantization.scale) == 1}
