@@ -8,9 +8,9 @@ from quantize.parallel import default_workers
 
 IO_TYPE_NAMES = ("uint8", "int8")  # the integer I/O of full-integer files
 PERCENTILE_PRECISIONS = ("int8", "int8_per_tensor")  # the calibrated precisions that take a range percentile
-# Each int8 tensor's range from the 90th percentile of its per-image extremes, not min/max over all
-# images: on trained models min/max lost up to 84 points on some calibration samples, P=90 at most
-# 0.56 (docs/quantization.md, "b0 on the fine set"). 100 gives the converter's min/max.
+# Each int8 feature map's range from the 90th percentile of its per-image extremes, not min/max over
+# all images: on trained models min/max lost up to 84 points on some calibration samples, P=90 at
+# most 0.56 (docs/quantization.md). 100 gives the converter's min/max.
 DEFAULT_CALIBRATION_PERCENTILE = 90.0
 
 

@@ -144,23 +144,33 @@ def merge_calibrations(calibrated_shards: list[bytes]) -> bytes:
 
 
 def percentile_calibration(template: bytes, keys: list, ranges: np.ndarray, percentile: float) -> bytes:
-    """`template` (any calibrated model) with each tensor's range from the `percentile`-th of its
-    per-image maxima and the mirror percentile of its minima: a few outlier images no longer
-    stretch every int8 step (min/max calibration is percentile 100)."""
+    """`template` (any calibrated model) with each feature map's range from the `percentile`-th of
+    its per-image maxima and the mirror percentile of its minima: a few outlier images no longer
+    stretch every int8 step (min/max calibration is percentile 100).
+
+    Two kinds of tensor keep min/max. The model inputs: the anchor image pins a uint8 input to
+    [0, 255] (scale 1, zero point 0), and a percentile would drop it as an outlier. Tensors with
+    no spatial extent (SE squeezes and gates, pooled features, logits): one value per channel and
+    image, so an image's extreme is a typical value, not an outlier pixel, and clipping it
+    saturates the tensor (b0's SE squeeze MEANs went to 5-17 steps RMSE at P=90)."""
     from tensorflow.lite.tools import flatbuffer_utils
 
     lows = np.percentile(ranges[:, :, 0], 100 - percentile, axis=0)
     highs = np.percentile(ranges[:, :, 1], percentile, axis=0)
-    # The model inputs keep their full range: the anchor image pins a uint8 input to [0, 255]
-    # (scale 1, zero point 0), and a percentile would drop it as an outlier.
     graphs = flatbuffer_utils.convert_bytearray_to_object(bytearray(template)).subgraphs
     inputs = {(g, int(t)) for g, graph in enumerate(graphs) for t in graph.inputs}
     chosen = {}
     for i, (g, t) in enumerate(keys):
         key = (int(g), int(t))
-        chosen[key] = ((float(ranges[:, i, 0].min()), float(ranges[:, i, 1].max())) if key in inputs
+        keep_min_max = key in inputs or not _has_spatial_extent(graphs[key[0]].tensors[key[1]].shape)
+        chosen[key] = ((float(ranges[:, i, 0].min()), float(ranges[:, i, 1].max())) if keep_min_max
                        else (float(lows[i]), float(highs[i])))
     return _with_ranges(template, chosen)
+
+
+def _has_spatial_extent(shape) -> bool:
+    """[batch, height, width, channels] with more than one position (not [1, 1, 1, C] or [1, C])."""
+    return shape is not None and len(shape) >= 3 and int(np.prod(shape[1:-1])) > 1
 
 
 def _percentile_calibrate(float_model: bytes, shards: list[np.ndarray], bar: tqdm, percentile: float) -> bytes:

@@ -79,21 +79,27 @@ def test_percentile_100_is_min_max_calibration_and_the_same_on_any_number_of_wor
     assert convert(model, "int8", images, calibration_workers=2, calibration_percentile=90) == narrow
 
 
-def test_percentile_ranges_are_narrower_except_the_pinned_input():
-    from quantize.parallel import percentile_calibration, _tensor_ranges
+def test_percentile_ranges_clip_feature_maps_and_keep_min_max_for_the_input_and_pooled_tensors():
+    from quantize.parallel import percentile_calibration, per_image_ranges, _tensor_ranges
     from tensorflow.lite.python.optimize import calibrator
+    from tensorflow.lite.tools import flatbuffer_utils
 
-    model = tf.keras.Sequential([tf.keras.Input((8, 8, 3), batch_size=1), tf.keras.layers.Conv2D(4, 3)])
+    model = tf.keras.Sequential([tf.keras.Input((8, 8, 3), batch_size=1), tf.keras.layers.Conv2D(4, 3),
+                                 tf.keras.layers.GlobalAveragePooling2D(), tf.keras.layers.Dense(3)])
     float_model = calibrator.add_intermediate_tensors(tf.lite.TFLiteConverter.from_keras_model(model).convert())
     images = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
     images[0] = 255  # one outlier image
-    from quantize.parallel import per_image_ranges
 
     keys, ranges = per_image_ranges(float_model, images)
     template = calibrator.Calibrator(float_model).calibrate(lambda: ([i[None].astype(np.float32)] for i in images))
     full, clipped = _tensor_ranges(template), _tensor_ranges(percentile_calibration(template, keys, ranges, 90))
+    shapes = {(0, t): tuple(tensor.shape) for t, tensor in enumerate(
+        flatbuffer_utils.convert_bytearray_to_object(bytearray(template)).subgraphs[0].tensors)}
     input_key = (0, 0)
     assert clipped[input_key] == full[input_key] == (0.0, 255.0)
-    others = [key for key in full if key != input_key]
-    assert others and all(clipped[k][0] >= full[k][0] and clipped[k][1] <= full[k][1] for k in others)
-    assert any(clipped[k] != full[k] for k in others)
+    maps = [key for key in full if key != input_key and len(shapes[key]) == 4 and np.prod(shapes[key][1:3]) > 1]
+    vectors = [key for key in full if key != input_key and len(shapes[key]) == 2]
+    assert maps and vectors  # the convolution's output; the pooled features and the logits
+    assert all(clipped[k][0] >= full[k][0] and clipped[k][1] <= full[k][1] for k in maps)
+    assert any(clipped[k] != full[k] for k in maps)
+    assert all(clipped[k] == full[k] for k in vectors)
