@@ -43,6 +43,7 @@ class QatSettings:
     gpu_check: bool = True
     max_top1_drop: float = 1.0
     float_baseline: bool = False  # fine-tune in float and convert with PTQ instead (the fair baseline)
+    range_batches: int = 10  # training batches that set the activation ranges before QAT (0: TFMOT's [-6, 6])
 
 
 def freeze_batch_norm(model: keras.Model) -> None:
@@ -126,6 +127,8 @@ def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int,
     classes = len(splits.class_names)
     pipeline = Pipeline(splits.train, splits.val, classes, s.batch, s.seed, cache=should_cache(splits.train))
     steps = len(splits.train) // s.batch if len(splits.train) >= s.batch else 1
+    if quantize and s.range_batches:
+        qat.initialize_ranges(model, (images for images, _ in pipeline.train(0, size).take(s.range_batches)))
     compile_for_qat(model, s, steps, classes)
     history, best, progress = [], BestEpoch(), 1 if sys.stdout.isatty() else 2
 
@@ -207,7 +210,7 @@ def run(s: QatSettings):
             print(warning, file=sys.stderr)
         model, record = fine_tune(float_model, s, splits, size)
         report.update(float_val_top1=round(score, 5), epochs=s.epochs, batch=s.batch,
-                      learning_rate=s.learning_rate, **record)
+                      learning_rate=s.learning_rate, range_batches=s.range_batches, **record)
         return model
 
     result = convert_run(job, quantization_aware=quantization_aware, extra={"qat": report})
@@ -269,10 +272,13 @@ def parse(argv: list[str] | None) -> QatSettings:
     p.add_argument("--float-baseline", action="store_true",
                    help="the fair baseline: the same fine-tuning in float, then post-training int8 "
                         "(VARIANT_float_finetuned.keras and VARIANT_int8.tflite)")
+    p.add_argument("--range-batches", type=int, default=d.range_batches,
+                   help=f"training batches that set the activation ranges before QAT (default {d.range_batches}; "
+                        "0: TFMOT's initial [-6, 6])")
     a = p.parse_args(argv)
     return QatSettings(a.variant, a.weights, a.data, a.size, a.classes, a.epochs, a.batch, a.lr, out=a.out,
                        seed=a.seed, gpu_check=not a.no_gpu_check, max_top1_drop=a.max_top1_drop,
-                       float_baseline=a.float_baseline)
+                       float_baseline=a.float_baseline, range_batches=a.range_batches)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -179,6 +179,34 @@ def quantization_aware(model: keras.Model, input_range: tuple[float, float] = (0
     return quantized
 
 
+def initialize_ranges(model: keras.Model, batches) -> int:
+    """Sets every moving-average activation range of the quantization-aware `model` to the mean
+    of its per-batch ranges over `batches` (images); returns the batches used.
+
+    TFMOT starts each range at [-6, 6] and moves it 0.1% of the way to a batch's range per
+    training step (EMA decay 0.999, no debiasing): a 3-epoch QAT run of ~300 steps ends with
+    ranges still ~75% TFMOT's guess (measured: 43-67% of a QAT file's activation ranges were
+    10.5-12.5 wide), clipping large activations near 6 and coarsening small ones. TFMOT has no
+    range-initialisation hook; its quantizers read `quant_ops.MovingAvgQuantize` at call time,
+    so eager calls with a running-mean decay ((k-1)/k for batch k) set the ranges instead."""
+    from tensorflow_model_optimization.python.core.quantization.keras import quant_ops
+
+    moving_average = quant_ops.MovingAvgQuantize
+    count = 0
+
+    def running_mean(*args, ema_decay=0.999, **kwargs):
+        return moving_average(*args, ema_decay=(count - 1) / count, **kwargs)
+
+    quant_ops.MovingAvgQuantize = running_mean
+    try:
+        for images in batches:
+            count += 1
+            model(images, training=True)
+    finally:
+        quant_ops.MovingAvgQuantize = moving_average
+    return count
+
+
 def fix_input_range(model: keras.Model, low: float, high: float) -> None:
     """TFMOT's input QuantizeLayer keeps the min/max of all values seen, starting from [0, 0]:
     starting at [low, high], pixels never widen it."""

@@ -66,6 +66,28 @@ def test_the_file_uses_the_learnt_ranges(tiny_variant):
     np.testing.assert_allclose(written, learnt, rtol=1e-4)
 
 
+def test_initialized_ranges_are_measured_on_images_not_tfmots_initial_guess(tiny_variant):
+    model = qat.quantization_aware(models.build("ghost_tiny", input_size=SIZE, num_classes=8))
+
+    def activation_ranges():
+        found = {}
+        for layer in model.layers:
+            for v in layer.weights:
+                name = v.name.rsplit("/", 1)[-1].split(":")[0]
+                if name.endswith(("activation_min", "activation_max", "output_min", "output_max")):
+                    found[f"{layer.name}/{name}"] = float(v.numpy())
+        return found
+
+    before = activation_ranges()
+    assert len(before) > 20 and set(before.values()) <= {-6.0, 6.0}  # TFMOT's guess, every range alike
+    pixels = np.random.default_rng(3).uniform(0, 255, (2, 4, SIZE, SIZE, 3)).astype(np.float32)
+    assert qat.initialize_ranges(model, iter(pixels)) == 2
+    after = activation_ranges()
+    assert sum(value not in (-6.0, 6.0) for value in after.values()) > 0.9 * len(after)
+    assert all(after[name] <= 0 for name in after if name.endswith("_min"))
+    assert len({round(value, 3) for value in after.values()}) > len(after) // 2  # each tensor its own range
+
+
 def _scale(wrapper) -> float:
     values = {v.name.rsplit("/", 1)[-1].split(":")[0]: float(v.numpy()) for v in wrapper.weights}
     return (values["output_max"] - values["output_min"]) / 255
