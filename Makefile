@@ -129,10 +129,10 @@ ablation: $(STAMP)  ## DATA=folder [VARIANTS=s,s_all_mbconv,...] [GHOST=1] [SIZE
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/ablation)) $(if $(GHOST),--ghost) $(if $(SIZE),--size $(SIZE)) \
 		$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(RECIPE),--recipe $(RECIPE))
 
-qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 LR= OUT=artifacts BASELINE=1]: OUT/VARIANT/VARIANT_int8_qat.tflite (BASELINE=1: same epochs in float, then PTQ)
+qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 LR= RANGE_BATCHES=10 OUT=artifacts BASELINE=1]: OUT/VARIANT/VARIANT_int8_qat.tflite (BASELINE=1: same epochs in float, then PTQ)
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make qat WEIGHTS=trained.keras DATA=folder VARIANT=... (make train writes runs/VARIANT/model.keras)" >&2; exit 2; }
 	$(RUN) -m quantize.finetune --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --out $(call quote,$(OUT)) \
-		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(LR),--lr $(LR)) \
+		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(LR),--lr $(LR)) $(if $(RANGE_BATCHES),--range-batches $(RANGE_BATCHES)) \
 		$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) $(if $(BASELINE),--float-baseline)
 
 quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= CALIB_PERCENTILE=90 OUT=beside WEIGHTS]: per-layer int8 error of make tflite's file, ranked

@@ -190,8 +190,8 @@ def run(s: QatSettings):
     from convert.pipeline import Job, run as convert_run
     from train.folders import scan
 
-    if s.epochs < 1 or s.batch < 1 or not s.learning_rate > 0:
-        raise ValueError("EPOCHS and BATCH must be at least 1 and the learning rate above 0")
+    if s.epochs < 1 or s.batch < 1 or not s.learning_rate > 0 or s.range_batches < 0:
+        raise ValueError("EPOCHS and BATCH must be at least 1, the learning rate above 0 and RANGE_BATCHES at least 0")
     if not s.weights:
         raise ValueError("WEIGHTS is required: QAT fine-tunes a trained model (make train writes runs/<variant>/model.keras)")
     variant = models.get_variant(s.variant)

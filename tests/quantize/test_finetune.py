@@ -64,6 +64,7 @@ def test_the_best_epoch_is_kept_and_a_tie_keeps_the_earlier_one():
 @pytest.mark.parametrize("args, message", [
     (["--classes", "5"], "CLASSES=5 but DATA"),
     (["--epochs", "0"], "EPOCHS and BATCH must be at least 1"),
+    (["--range-batches", "-1"], "RANGE_BATCHES at least 0"),
     (["--variant", "nonesuch"], "unknown variant"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(trained_model, small_demo, tmp_path, capsys, args, message):
