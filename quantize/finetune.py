@@ -5,7 +5,8 @@ without fake quantization (`<variant>_float_finetuned.keras`), then post-trainin
 (`<variant>_int8.tflite`). QAT's gain is its file against that one, not against the model
 before fine-tuning (a few more epochs alone move an under-trained model by points).
 
-    trained float model -> fake quantization (quantize.qat) -> a few epochs on DATA at a low
+    trained float model -> fake quantization (quantize.qat) -> activation ranges set from a few
+    training batches (qat.initialize_ranges) -> a few epochs on DATA at a low
     learning rate (train's data pipeline) -> the epoch with the best fake-quantized held-out
     top-1 kept (as make train keeps its best epoch) -> concatenation ranges aligned -> the convert
     pipeline (precision int8_qat: validation against the float model, metadata, manifest)
