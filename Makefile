@@ -17,11 +17,13 @@ OUT ?= artifacts
 CLASSES ?= 1000
 CALIB ?= 100
 # Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8), WORKERS (calibration processes),
-# CALIB_PERCENTILE (int8 range estimator: default 90, 100 = min/max), CALIB_SEED (which images calibrate)
+# CALIB_PERCENTILE (int8 range estimator: default 90, 100 = min/max), CALIB_SEED (which images calibrate),
+# FORCE=1 (write the file even where validation refuses it; the manifest records why)
 CONVERT_ARGS = $(VARIANT) --precision $(PRECISION) --classes $(CLASSES) --out $(call quote,$(OUT)) --calib $(CALIB) \
 	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(DATA),--data $(call quote,$(DATA))) \
 	$(if $(LABELS),--labels $(call quote,$(LABELS))) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS)) \
-	$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE)) $(if $(CALIB_SEED),--calib-seed $(CALIB_SEED))
+	$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE)) $(if $(CALIB_SEED),--calib-seed $(CALIB_SEED)) \
+	$(if $(filter-out 0,$(FORCE)),--force)
 
 BACKENDS ?= cpu,interpreter,gpu,npu,legacy,tf
 THREADS ?= 1,2

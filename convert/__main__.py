@@ -49,11 +49,13 @@ def parse(argv: list[str] | None) -> Job:
     p.add_argument("--max-top1-drop", type=float, default=defaults.max_top1_drop,
                    help="with WEIGHTS and labelled DATA: reject a file whose held-out top-1 is more than this "
                         "many points below Keras's (default 1)")
+    p.add_argument("--force", action="store_true",
+                   help="write the file even if validation refuses it; the manifest records the refusal")
     a = p.parse_args(argv)
     return Job(a.variant, a.precision, a.size, a.classes, a.weights, a.data, a.out, a.calib, a.validate,
                a.io, a.labels, not a.no_gpu_check, calibration_workers=a.calib_workers,
                max_top1_drop=a.max_top1_drop, legacy_check=not a.no_legacy_check,
-               calibration_percentile=a.calib_percentile, calibration_seed=a.calib_seed)
+               calibration_percentile=a.calib_percentile, calibration_seed=a.calib_seed, force=a.force)
 
 
 def main(argv: list[str] | None = None) -> int:

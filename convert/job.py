@@ -36,6 +36,7 @@ class Job:
     calibration_seed: int = 0  # which images calibrate (and validate): the shuffle of DATA or of the photo crops
     max_top1_drop: float = 1.0  # points of held-out top-1 the file may lose against Keras (labelled DATA)
     accuracy_images: int = 1000  # held-out labelled images scored for that (seeded sample)
+    force: bool = False  # write the file even where validation refuses it (the manifest says why)
 
     def __post_init__(self):
         if self.calibration_percentile is None and self.precision in PERCENTILE_PRECISIONS:

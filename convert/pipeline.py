@@ -28,7 +28,7 @@ from runtime import artifacts
 from runtime.environments import package_version
 from runtime.inference import run_tflite
 
-from . import metadata, ops, recipes, validate
+from . import fidelity, metadata, ops, recipes, validate
 from .job import PERCENTILE_PRECISIONS, Job
 
 VERSION = "0.1.0"
@@ -154,16 +154,23 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
     held = held_out(job, model, labels, size)
     if held:
         figures["accuracy"] = labelled_accuracy(held, tflite)
+    profile = None
+    if untrained_quantized(job):
+        profile = fidelity.depth_profile(model, tflite, images.validation)
+        figures["depth_profile"] = profile.summary()
     op_list = ops.operators(tflite)
     lap("validate_s")
     tflite = with_metadata(job, tflite, size, labels)
     folder = Path(job.out) / job.variant
     name = artifacts.artifact_name(job.variant, job.precision).removesuffix(".tflite")
-    problems = acceptance_problems(job, figures, op_list)
-    if problems:
+    problems = acceptance_problems(job, figures, op_list, profile)
+    if problems and not job.force:
         rejected = folder / f"{name}.rejected.tflite"
         artifacts.atomic_write(rejected, tflite)
-        raise ValidationFailed(f"{name}: {'; '.join(problems)}; kept the previous artifact, wrote {rejected}")
+        raise ValidationFailed(f"{name}: {'; '.join(problems)}; kept the previous artifact, wrote {rejected}. "
+                               + refusal_advice(job))
+    if problems:
+        figures["accepted_despite"] = problems
     path = folder / f"{name}.tflite"
     artifacts.atomic_write(path, tflite)
     gpu = validate.gpu_check(str(path)) if job.gpu_check else {"status": "skipped", "reason": "--no-gpu-check"}
@@ -251,21 +258,49 @@ def labelled_accuracy(held: HeldOut, tflite: bytes) -> dict:
             "top1_agreement": float(np.mean(held.keras_top1 == tflite_top1))}
 
 
-def acceptance_problems(job: Job, figures: dict, op_list: list[dict]) -> list[str]:
+def untrained_quantized(job: Job) -> bool:
+    """An untrained model in a lossy precision: its logits say little (see convert.fidelity),
+    so the file is judged layer by layer instead."""
+    return job.weights is None and job.precision != "fp32"
+
+
+def acceptance_problems(job: Job, figures: dict, op_list: list[dict],
+                        profile: fidelity.DepthProfile | None = None) -> list[str]:
     problems = []
     accuracy = figures.get("accuracy")
     if accuracy and accuracy["top1_drop_points"] > job.max_top1_drop:
         problems.append(f"held-out top-1 {accuracy['tflite_top1']:.2%} is {accuracy['top1_drop_points']:.2f} points "
                         f"below Keras's {accuracy['keras_top1']:.2%} (allowed: {job.max_top1_drop})")
-    minimum = validate.MIN_COSINE[job.precision]
-    if figures["cosine_mean"] < minimum:
-        problems.append(f"cosine similarity to Keras {figures['cosine_mean']:.4f} < {minimum}")
+    if profile is not None:
+        problems += profile.problems()
+    else:
+        minimum = validate.MIN_COSINE[job.precision]
+        if figures["cosine_mean"] < minimum:
+            problems.append(f"cosine similarity to Keras {figures['cosine_mean']:.4f} < {minimum}")
     if job.precision in recipes.FULL_INTEGER:
         floats = ops.float_ops(op_list)
         if floats:
             names = sorted({op["op"] for op in floats})
             problems.append(f"{len(floats)} ops stayed float in a full-integer model: {', '.join(names)}")
     return problems
+
+
+def refusal_advice(job: Job) -> str:
+    """What to change after a refusal, for this job's precision (make variables; the python -m
+    convert flags are their lower-case names)."""
+    steps = []
+    if job.precision in recipes.CALIBRATED:
+        steps.append(f"more calibration images (CALIB={max(300, 3 * job.calibration)})")
+    if job.precision in PERCENTILE_PRECISIONS:
+        other = 100 if job.calibration_percentile != 100 else 99.9
+        steps.append(f"another range estimator (CALIB_PERCENTILE={other:g})")
+    if job.precision in ("int8", "int8_per_tensor", "dynamic"):
+        steps.append("PRECISION=int16x8 or fp16")
+    if job.weights and job.data and job.precision in PERCENTILE_PRECISIONS:
+        steps.append(f"the worst layers: make quant-report VARIANT={job.variant} WEIGHTS={job.weights} "
+                     f"DATA={job.data}")
+    return f"Try {', '.join(steps)}; or keep this file anyway with FORCE=1." if steps else \
+        "Keep this file anyway with FORCE=1."
 
 
 def manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, timings) -> dict:
@@ -300,6 +335,12 @@ def render_report(name: str, entry: dict) -> str:
              *([f"- held-out labelled accuracy ({a['images']} images, {a['split']}): Keras top-1 "
                 f"{a['keras_top1']:.2%}, this file {a['tflite_top1']:.2%} ({a['top1_drop_points']:+.2f} points lost), "
                 f"top-1 agreement {a['top1_agreement']:.2%}"] if (a := v.get("accuracy")) else []),
+             *([f"- untrained model, judged layer by layer (its logits carry every layer's rounding noise): SQNR "
+                f"against Keras {d['first']['sqnr_db']} dB at {d['first']['layer']}, {d['last']['sqnr_db']} dB at "
+                f"{d['last']['layer']}, largest single drop {d['largest_drop']['db']} dB ({d['layers_probed']} layers)"]
+               if (d := v.get("depth_profile", {})).get("layers_probed") else []),
+             *([f"- **written despite failed validation (FORCE=1):** {'; '.join(v['accepted_despite'])}"]
+               if v.get("accepted_despite") else []),
              f"- calibration: {json.dumps(entry['calibration'])}",
              f"- GPU accelerator: {json.dumps(entry['gpu'])}",
              f"- oldest TFLite runtime for its op versions: {entry['runtimes']['min_runtime_version']}; "
@@ -317,10 +358,15 @@ def summary_line(result: Result) -> str:
     v = entry["validation"]
     accuracy = (f" | held-out top-1 {a['tflite_top1']:.2%} (Keras {a['keras_top1']:.2%}, {a['images']} labelled images)"
                 if (a := v.get("accuracy")) else "")
+    if (d := v.get("depth_profile", {})).get("layers_probed"):
+        accuracy += (f" | untrained: layer SQNR {d['first']['sqnr_db']:.0f} -> {d['last']['sqnr_db']:.0f} dB, "
+                     f"largest drop {d['largest_drop']['db']:.1f} dB")
+    forced = (f"\nwarning: written despite failed validation (FORCE=1): {'; '.join(v['accepted_despite'])}"
+              if v.get("accepted_despite") else "")
     return (f"{result.tflite} {entry['size_bytes'] / 1e6:.2f} MB | vs Keras on {v['images']} held-out images: "
             f"top-1 {v['top1_agreement']:.0%}, cosine {v['cosine_mean']:.4f}, max|err| {v['max_abs_error']:.3g}{accuracy} "
             f"| GPU: {entry['gpu'].get('status')} | {sum(result.timings.values()):.0f} s"
-            + _partitions_warning(entry["xnnpack_partitions"]) + _skipped_warning(entry["calibration"]))
+            + _partitions_warning(entry["xnnpack_partitions"]) + _skipped_warning(entry["calibration"]) + forced)
 
 
 def _skipped_warning(images: dict) -> str:

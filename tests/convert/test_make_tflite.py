@@ -244,15 +244,37 @@ def _processes_mentioning(text: str) -> list[str]:
     return subprocess.run(["pgrep", "-f", text], capture_output=True, text=True).stdout.split()
 
 
-def test_a_rejected_conversion_keeps_the_previous_artifact(tmp_path, tiny_variant, monkeypatch, capsys):
-    assert convert_cli(tmp_path) == 0
-    path = tmp_path / "ghost_tiny" / "ghost_tiny_int8.tflite"
+def test_a_rejected_conversion_keeps_the_previous_artifact_and_says_what_to_change(tmp_path, tiny_variant,
+                                                                                    monkeypatch, capsys):
+    assert convert_cli(tmp_path, "--precision", "fp32") == 0
+    path = tmp_path / "ghost_tiny" / "ghost_tiny_fp32.tflite"
     before = path.read_bytes()
-    monkeypatch.setitem(MIN_COSINE, "int8", 1.01)  # a bar no conversion can meet
-    assert convert_cli(tmp_path, "--calib", "9") == 3
-    assert "validation failed" in capsys.readouterr().err
+    monkeypatch.setitem(MIN_COSINE, "fp32", 1.01)  # a bar no conversion can meet
+    assert convert_cli(tmp_path, "--precision", "fp32", "--validate", "5") == 3
+    error = capsys.readouterr().err
+    assert "validation failed" in error and "FORCE=1" in error and len(error.strip().splitlines()) == 1
     assert path.read_bytes() == before
-    assert (tmp_path / "ghost_tiny" / "ghost_tiny_int8.rejected.tflite").is_file()
+    assert (tmp_path / "ghost_tiny" / "ghost_tiny_fp32.rejected.tflite").is_file()
+
+
+def test_force_writes_a_refused_file_and_the_manifest_says_why(tmp_path, tiny_variant, monkeypatch, capsys):
+    monkeypatch.setitem(MIN_COSINE, "fp32", 1.01)
+    assert convert_cli(tmp_path, "--precision", "fp32", "--force") == 0
+    assert "written despite failed validation" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "ghost_tiny" / "manifest.json").read_text())
+    entry = manifest["artifacts"]["ghost_tiny_fp32.tflite"]
+    assert "cosine" in entry["validation"]["accepted_despite"][0] and entry["job"]["force"] is True
+
+
+def test_an_untrained_int8_file_is_judged_layer_by_layer_not_by_its_logits(int8_run, tmp_path, monkeypatch):
+    """An untrained network's int8 logits carry every layer's rounding noise: the main job writes
+    the file whatever their cosine, and reports the SQNR of each layer against Keras."""
+    _, _, manifest = int8_run
+    profile = manifest["artifacts"]["ghost_tiny_int8.tflite"]["validation"]["depth_profile"]
+    assert profile["layers_probed"] >= 10 and profile["first"]["sqnr_db"] > 10
+    assert profile["largest_drop"]["db"] < 10
+    monkeypatch.setitem(MIN_COSINE, "int8", 1.01)  # the logits' cosine no longer decides
+    assert convert_cli(tmp_path) == 0
 
 
 def test_converted_model_runs_in_litert_on_real_photo_crops(int8_run):
