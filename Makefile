@@ -46,7 +46,9 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 	$(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(RECIPE),--recipe $(RECIPE)) $(if $(STAGES),--stages $(STAGES)) \
 	$(if $(PROGRESSION),--progression $(PROGRESSION)) $(if $(FREEZE),--freeze-epochs $(FREEZE)) \
 	$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) $(if $(ACTIVATION),--activation $(ACTIVATION)) \
-	$(if $(filter 0,$(SE)),--no-se)
+	$(if $(filter 0,$(SE)),--no-se) $(if $(FLIP),--flip $(FLIP)) $(if $(RANDAUG),--randaug $(RANDAUG)) \
+	$(if $(MIXUP),--mixup $(MIXUP)) $(if $(SMOOTHING),--label-smoothing $(SMOOTHING)) $(if $(EMA),--ema $(EMA)) \
+	$(if $(STRENGTH),--strength $(STRENGTH))
 
 .PHONY: help setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
 	mediapipe-env clients-env profile perf-install \
@@ -115,7 +117,7 @@ clients-env: mediapipe-env bench-legacy-env  ## both client environments (CI bui
 bench-gpu-sw:  ## software Vulkan (lavapipe) so the gpu backend runs without a GPU (needs root)
 	bench/setup_gpu_sw.sh
 
-train: $(STAMP)  ## VARIANT=ghost_b0 DATA=folder [SIZE= EPOCHS= BATCH= WEIGHTS=imagenet|x.keras RECIPE= STAGES= ACTIVATION= SE=0 OUT=runs/NAME]
+train: $(STAMP)  ## VARIANT=ghost_b0 DATA=folder [SIZE= EPOCHS= BATCH= WEIGHTS=imagenet|x.keras RECIPE= STAGES= ACTIVATION= SE=0 FLIP=auto|on|off RANDAUG=5:15 MIXUP=0:0.2 SMOOTHING=0.1 EMA=0.99 STRENGTH=0-1 OUT=runs/NAME]
 	@test -n "$(DATA)" || { echo "error: DATA is required: make train VARIANT=ghost_b0 DATA=folder (make demo-data makes one)" >&2; exit 2; }
 	$(RUN) -m train $(TRAIN_ARGS)
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from runtime.artifacts import describe, ensure_writable
@@ -112,6 +114,15 @@ def _kernels(models: list, measured: set[str]) -> dict:
     return found
 
 
+def _rescue(records: list, machine, meta: dict) -> str:
+    """Where the rows go when OUT cannot take them after all (a full disk, OUT removed mid-sweep)."""
+    from .report import write_json
+
+    path = os.path.join(tempfile.gettempdir(), f"bench-results-{os.getpid()}.json")
+    write_json(records, path, {"machine": dataclasses.asdict(machine), **meta})
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     from .report import document, write_all, write_tables
     from .sweep import describe_plan, execute, plan
@@ -137,16 +148,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     meta = {"settings": dataclasses.asdict(settings), "backends": args.backends,
             "num_threads": args.num_threads}
+    rescued = {}  # OUT's write error and the file that holds the rows instead, while OUT fails
+
+    def save(rows, write=write_tables) -> dict[str, str]:
+        try:
+            paths = write(rows, args.out, machine, meta)
+        except OSError as error:
+            rescued.update(error=error, path=_rescue(rows, machine, meta))
+            return {}
+        rescued.clear()
+        return paths
+
     try:
-        records = execute(planned, timeout=args.timeout, progress=not args.no_progress,
-                          on_record=lambda rows: write_tables(rows, args.out, machine, meta))
+        records = execute(planned, timeout=args.timeout, progress=not args.no_progress, on_record=save)
     except KeyboardInterrupt:
-        print(f"bench: interrupted; the rows measured so far are in {args.out}", file=sys.stderr)
+        print(f"bench: interrupted; the rows measured so far are in {rescued.get('path', args.out)}", file=sys.stderr)
         return 130
     if not args.no_kernels:
         meta["kernels"] = _kernels([m for m in models if not m.problem],
                                    {r.path for r in records if r.ok and r.backend in ("cpu", "interpreter")})
-    paths = write_all(records, args.out, machine, meta)
+    paths = save(records, write_all)
     print(document(records, machine, meta.get("kernels")))
+    if rescued:
+        print(f"bench: error: cannot write the results to {args.out!r} ({rescued['error']}); the measured rows "
+              f"({len(records)}) are in {rescued['path']}", file=sys.stderr)
+        return 2
     print("wrote " + ", ".join(paths.values()))
     return 0 if any(r.ok for r in records) or not records else 1

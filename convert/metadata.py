@@ -34,6 +34,8 @@ from ai_edge_litert.tools import flatbuffer_utils
 from flatbuffers import number_types as N
 from flatbuffers.table import Table
 
+from runtime.artifacts import check_distinct_labels
+
 __all__ = ["embed_metadata", "read_metadata", "has_metadata", "METADATA_NAME", "LABELS_FILE"]
 
 METADATA_NAME = "TFLITE_METADATA"  # key of the Model.metadata entry the Task libraries look up
@@ -101,6 +103,7 @@ def embed_metadata(tflite_bytes: bytes, *, name: str, description: str, version:
         if bad:
             raise ValueError(f"labels must be non-empty single lines, got {bad[:3]!r}; "
                              "strip newlines and fill in empty names")
+        check_distinct_labels(labels, "the label list")
     mean, std = [float(v) for v in input_mean], [float(v) for v in input_std]
     if len(mean) not in (1, 3) or len(std) != len(mean) or any(s == 0 for s in std):
         raise ValueError(f"input_mean {mean} / input_std {std} must both have 1 or 3 values "

@@ -65,24 +65,10 @@ def preflight(job: Job) -> models.Variant:
         raise FileNotFoundError(f"DATA folder {job.data!r} does not exist; give a folder of images, "
                                 "or leave DATA unset for the built-in photos")
     models.check_settings(variant, variant.input_size(job.size), job.classes)
-    if job.labels and (count := len(read_labels(job.labels))) != job.classes:
+    if job.labels and (count := len(artifacts.read_labels(job.labels))) != job.classes:
         raise ValueError(f"{count} labels in {job.labels!r} but CLASSES={job.classes}; make them match")
     artifacts.ensure_writable(Path(job.out) / job.variant)
     return variant
-
-
-def read_labels(path: str) -> list[str]:
-    """labels.txt: one class name per line, UTF-8; refused at once if it cannot be that."""
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"labels file {path!r} does not exist") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"labels file {path!r} is not UTF-8 text; give one class name per line") from None
-    labels = [line.strip() for line in text.splitlines() if line.strip()]
-    if not labels:
-        raise ValueError(f"labels file {path!r} is empty; give one class name per line")
-    return labels
 
 
 def calibration_folder(data: str) -> Path:
@@ -101,7 +87,7 @@ def load_images(job: Job, size: int) -> ImageSet:
 
 def class_labels(job: Job, images: ImageSet) -> list[str] | None:
     if job.labels:
-        labels = read_labels(job.labels)
+        labels = artifacts.read_labels(job.labels)
     else:
         labels = images.class_names or None
     if labels and len(labels) != job.classes:
@@ -209,16 +195,17 @@ class HeldOut:
 
 
 def held_out(job: Job, model, labels: list[str] | None, size: int) -> HeldOut | None:
-    """The held-out split `make train` uses (val/ or test/, else its seeded 10% per class), a seeded
-    sample of `job.accuracy_images`. Trained models with labelled DATA only."""
+    """DATA's test/ split where it has one, else the held-out split `make train` chose epochs on,
+    a seeded sample of `job.accuracy_images`. Trained models with labelled DATA only."""
     if not (job.weights and job.data and labels):
         return None
     from train.evaluate import images_of, matched_labels
     from train.folders import LabelledFiles, scan
 
     splits = scan(job.data, seed=job.seed)
-    order = np.random.default_rng(job.seed).permutation(len(splits.val))[:job.accuracy_images]
-    files = LabelledFiles([splits.val.files[i] for i in order], [splits.val.labels[i] for i in order])
+    held = splits.held_out
+    order = np.random.default_rng(job.seed).permutation(len(held))[:job.accuracy_images]
+    files = LabelledFiles([held.files[i] for i in order], [held.labels[i] for i in order])
     index = np.asarray(matched_labels(labels, Path(job.weights), splits))
     images = images_of(files, size)
     keras_top1 = model.predict(images.astype(np.float32), batch_size=32, verbose=0).argmax(1)

@@ -135,8 +135,8 @@ def model_card(f: dict) -> str:
                      f"(agreement {accuracy['top1_agreement']:.2%}; `make tflite` with labelled DATA)")
     if f["evaluation"]:
         ev = f["evaluation"]
-        lines.append(f"- `make evaluate`: top-1 {ev['top1']:.2%}, top-5 {ev.get('top5', float('nan')):.2%} "
-                     f"on {ev['images']} images")
+        top5 = f", top-5 {ev['top5']:.2%}" if "top5" in ev else ""  # none below 5 classes
+        lines.append(f"- `make evaluate`: top-1 {ev['top1']:.2%}{top5} on {ev['images']} images")
     for row in f["latency"]:
         threads = "" if row["threads"] is None else f", {row['threads']} thread(s)"
         lines.append(f"- `make bench`: {row['p50_ms']:.2f} ms p50 on `{row['backend']}`{threads} "

@@ -11,6 +11,7 @@ Writes OUT/<variant>_quant_report.{md,csv,json,png}.
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -203,26 +204,45 @@ def run(s: ReportSettings) -> list[Path]:
     return write(rows, out, f"{s.variant}_quant_report", title, fixes)
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
+def _count(text: str) -> int:
+    """--images, --calib: a whole number of images, at least 1 (0 would write an empty report)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
+
+def _float_counts(text: str) -> tuple[int, ...]:
+    """--float: comma-separated numbers of worst ops kept in float, each >= 0; empty: none."""
+    try:
+        counts = tuple(int(n) for n in text.split(",") if n.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers like 0,5,10, got {text!r}") from None
+    if any(n < 0 for n in counts):
+        raise argparse.ArgumentTypeError(f"op counts must be 0 or more, got {text!r}")
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
     from runtime.cli import add_trained_model_arguments, run_command
 
     d = ReportSettings()
     p = argparse.ArgumentParser(prog="python -m quantize.report", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_trained_model_arguments(p, d.variant)
-    p.add_argument("--images", type=int, default=d.images, help=f"debug images (default {d.images})")
-    p.add_argument("--calib", type=int, default=d.calibration)
+    p.add_argument("--images", type=_count, default=d.images, help=f"debug images (default {d.images})")
+    p.add_argument("--calib", type=_count, default=d.calibration)
     p.add_argument("--out", default=d.out, help="folder for the report (default: beside WEIGHTS)")
-    p.add_argument("--float", default=",".join(map(str, d.float_counts)),
+    p.add_argument("--float", type=_float_counts, default=d.float_counts,
                    help="mixed-precision files with the N worst ops in float, scored and timed "
                         "(default 0,5,10,20; empty: none)")
     p.add_argument("--calib-percentile", type=float, default=d.percentile,
                    help=f"int8 range estimator, as make tflite's (default {d.percentile:g}; 100 = min/max)")
     a = p.parse_args(argv)
-    counts = tuple(int(n) for n in a.float.split(",") if n.strip())
-    settings = ReportSettings(a.variant, a.weights, a.data, a.size, a.classes, a.images, a.calib, counts,
+    settings = ReportSettings(a.variant, a.weights, a.data, a.size, a.classes, a.images, a.calib, a.float,
                               a.calib_percentile, a.out)
 
     def work() -> str:

@@ -69,18 +69,50 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 
 def ensure_writable(folder: Path) -> None:
-    """Fails before any work if `folder` cannot take files (one-line reason). Creates nothing:
-    a run refused later leaves no empty folder; the first file written makes it."""
+    """Fails before any work if `folder` cannot take files (one-line reason). Leaves nothing:
+    a run refused later leaves no empty folder; the first file written makes it. It creates
+    and removes a folder where `folder` would go: access() says yes to root where nothing can
+    be created (/proc, a read-only mount's subfolders)."""
     existing = Path(folder)
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
         problem = f"{str(existing)!r} is a file, not a folder"
-    elif not os.access(existing, os.W_OK | os.X_OK):
-        problem = f"{str(existing)!r} is not writable"
     else:
-        return
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".write-check-", dir=existing))
+            return
+        except OSError as error:
+            problem = f"cannot create anything in {str(existing)!r}: {error.strerror}"
     raise PermissionError(f"cannot write to OUT folder {str(folder)!r} ({problem}); choose a writable OUT=...")
+
+
+def read_labels(path: str | Path) -> list[str]:
+    """labels.txt: one class name per line (spaces belong to the name), UTF-8, each name once;
+    refused at once (one line naming the file) if it cannot be that."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"labels file {str(path)!r} does not exist") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"labels file {str(path)!r} is not UTF-8 text; give one class name per line") from None
+    labels = [line.strip() for line in text.splitlines() if line.strip()]
+    if not labels:
+        raise ValueError(f"labels file {str(path)!r} is empty; give one class name per line")
+    check_distinct_labels(labels, f"labels file {str(path)!r}")
+    return labels
+
+
+def check_distinct_labels(labels: list[str], source: str) -> None:
+    """Two outputs with one name: an app could not tell them apart, scoring would use the first."""
+    seen, repeated = set(), []
+    for label in labels:
+        if label in seen and label not in repeated:
+            repeated.append(label)
+        seen.add(label)
+    if repeated:
+        raise ValueError(f"{source} names {', '.join(map(repr, repeated[:3]))} more than once; "
+                         "give each class exactly one line")
 
 
 def sha256(data: bytes) -> str:

@@ -69,9 +69,16 @@ def parse(argv: list[str] | None) -> Settings:
     p.add_argument("--lr", type=float, help="peak learning rate for this batch (default: the recipe's, scaled)")
     p.add_argument("--ema", type=float, default=-1.0, help="weight-average decay, 0 = off (default: the recipe's)")
     p.add_argument("--classes", type=int, help="expected number of classes (checked against DATA)")
-    p.add_argument("--val-fraction", type=float, default=d.val_fraction, help="held out per class without val/")
+    p.add_argument("--val-fraction", type=float, default=d.val_fraction, help="held out per class without val/ (default 0.1, at least 25 images of a class where that leaves it 75%%)")
     p.add_argument("--crop-area", type=float, default=d.crop_area,
                    help="smallest random crop as a fraction of the image area (default 0.8; ImageNet recipes use 0.08)")
+    p.add_argument("--flip", default=d.flip, choices=("auto", "on", "off"),
+                   help="random horizontal flips; auto (default): off where a mirror test on the folder finds "
+                        "that mirroring changes the class (digits, text, left/right classes)")
+    p.add_argument("--label-smoothing", type=float, help="0 = off (default: the recipe's, 0.1)")
+    p.add_argument("--strength", type=float,
+                   help="augmentation strength 0-1 scaling RandAugment and mixup (default: from the images per "
+                        "class, 0 at 50 or fewer, 1 at 1,000 or more)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--mixed-precision", default=d.mixed_precision, help="auto (on with a GPU) | on | off")
     p.add_argument("--activation", default=d.activation,
@@ -83,7 +90,8 @@ def parse(argv: list[str] | None) -> Settings:
                     stages=a.stages if a.stages is not None else max(1, min(d.stages, a.epochs)),
                     size_range=a.size_range, randaug=a.randaug, mixup=a.mixup, dropout=a.dropout,
                     drop_path=a.drop_path, learning_rate=a.lr, ema=a.ema, freeze_epochs=a.freeze_epochs,
-                    classes=a.classes, val_fraction=a.val_fraction, crop_area=a.crop_area, seed=a.seed,
+                    classes=a.classes, val_fraction=a.val_fraction, crop_area=a.crop_area, flip=a.flip,
+                    label_smoothing=a.label_smoothing, strength=a.strength, seed=a.seed,
                     mixed_precision=a.mixed_precision, activation=a.activation, se=not a.no_se)
 
 
@@ -94,8 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def result_line(summary: dict) -> str:
     best = summary["best"] or {}
+    test = summary.get("test")
     return (f"{summary['out']}/model.keras: best val top-1 {best.get('val_top1', float('nan')):.4f} at epoch "
-            f"{best.get('epoch')} of {summary['completed_epochs']} | {summary['train_seconds']:.0f} s training")
+            f"{best.get('epoch')} of {summary['completed_epochs']}"
+            + (f" | test top-1 {test['top1']:.4f} on {test['images']} images" if test else "")
+            + f" | {summary['train_seconds']:.0f} s training")
 
 
 if __name__ == "__main__":

@@ -150,12 +150,14 @@ def random_resized_crop(image, size: int, seed, scale=(0.8, 1.0), ratio=(3 / 4, 
     return tf.image.resize(tf.cast(crop, tf.float32), [size, size], antialias=True)
 
 
-def train_image(image, size: int, magnitude: float, seed, crop_area: float = 0.8):
+def train_image(image, size: int, magnitude: float, seed, crop_area: float = 0.8, flip: bool = True):
     """uint8 image of any size -> augmented float32 [size, size, 3] in [0, 255]; the random crop
     keeps `crop_area` to all of the image (Inception-style 0.08 suits ImageNet's large objects;
-    small objects in small data sets need more)."""
+    small objects in small data sets need more). `flip`: mirror half the images (not for
+    digits, text or left/right classes)."""
     image = random_resized_crop(image, size, seed, (crop_area, 1.0))
-    image = tf.image.stateless_random_flip_left_right(image, _seed(seed, 2))
+    if flip:
+        image = tf.image.stateless_random_flip_left_right(image, _seed(seed, 2))
     image = tf.ensure_shape(image, [size, size, 3])
     return rand_augment(image, magnitude, _seed(seed, 3))
 

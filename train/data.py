@@ -70,6 +70,7 @@ class Pipeline:
     seed: int = 0
     cache: bool = True
     crop_area: float = 0.8  # smallest random crop, as a fraction of the image area
+    flip: bool = True  # random horizontal flips
 
     def __post_init__(self):
         files = tf.data.Dataset.from_tensor_slices((self.train_files.files, self.train_files.labels))
@@ -94,7 +95,8 @@ class Pipeline:
         def augment_one(index, pair):
             image, label = pair
             seed = tf.random.experimental.stateless_fold_in(epoch_seed, index)
-            return augment.train_image(image, size, randaug, seed, self.crop_area), tf.one_hot(label, one_hot)
+            return (augment.train_image(image, size, randaug, seed, self.crop_area, self.flip),
+                    tf.one_hot(label, one_hot))
 
         def mix(index, batch):
             images, labels = batch
@@ -110,8 +112,12 @@ class Pipeline:
 
     def val(self, size: int) -> tf.data.Dataset:
         """Held-out images (uint8 in memory when cached) as float32 batches with one-hot targets."""
-        labels = tf.data.Dataset.from_tensor_slices(self.val_files.labels)
-        data = tf.data.Dataset.zip((eval_images(self.val_files.files, size), labels))
+        return self.labelled(self.val_files, size)
+
+    def labelled(self, files: LabelledFiles, size: int) -> tf.data.Dataset:
+        """Any labelled files as the held-out images are served (val/, test/)."""
+        labels = tf.data.Dataset.from_tensor_slices(files.labels)
+        data = tf.data.Dataset.zip((eval_images(files.files, size), labels))
         if self.cache:
             data = data.cache()
         # eval_images' options (no autotune thread) carry through zip, cache, batch and map

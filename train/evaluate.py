@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.artifacts import check_distinct_labels, read_labels
 from runtime.cli import run_command
 
 from .data import eval_images
@@ -46,13 +47,19 @@ class Model:
 
 
 def packed_labels(tflite: Path) -> list[str] | None:
-    """labels.txt packed inside a .tflite (TFLite metadata keeps associated files in a zip tail)."""
+    """labels.txt packed inside a .tflite (TFLite metadata keeps associated files in a zip tail):
+    one class name per line, spaces included."""
     try:
         with zipfile.ZipFile(io.BytesIO(tflite.read_bytes())) as archive:
             name = next((n for n in archive.namelist() if n.endswith(".txt")), None)
-            return archive.read(name).decode().split() if name else None
+            if name is None:
+                return None
+            text = archive.read(name).decode()
     except zipfile.BadZipFile:
         return None
+    labels = [line.strip() for line in text.splitlines() if line.strip()]
+    check_distinct_labels(labels, f"the labels packed inside {tflite}")
+    return labels
 
 
 def open_model(path: str | Path) -> Model:
@@ -61,7 +68,7 @@ def open_model(path: str | Path) -> Model:
         raise FileNotFoundError(f"MODEL {str(path)!r} is not a .keras or .tflite file; give one "
                                 "(make train writes runs/VARIANT/model.keras, make tflite artifacts/...)")
     beside = path.parent / "labels.txt"
-    labels = [line.strip() for line in beside.read_text().splitlines() if line.strip()] if beside.is_file() else None
+    labels = read_labels(beside) if beside.is_file() else None
     if path.suffix == ".tflite":
         from ai_edge_litert.interpreter import Interpreter
 
@@ -146,7 +153,7 @@ def evaluate(model_path: str, data: str, out: str | None = None, reference: str 
     model = open_model(model_path)
     other = open_model(reference) if reference else None
     splits = scan(data, val_fraction, seed)
-    files = splits.val if split == "held-out" else _all(splits)
+    files = splits.held_out if split == "held-out" else _all(splits)
     index = matched_labels(model.labels, model.path, splits)
     images = images_of(files, model.size)
     predictions = model.predict(images)
@@ -180,7 +187,8 @@ def _to_data(model_classes: np.ndarray, model_index: list[int]) -> np.ndarray:
 
 
 def _all(splits: Splits) -> LabelledFiles:
-    return LabelledFiles(splits.train.files + splits.val.files, splits.train.labels + splits.val.labels)
+    parts = [splits.train, splits.val, *([splits.test] if splits.test is not None else [])]
+    return LabelledFiles([f for part in parts for f in part.files], [label for part in parts for label in part.labels])
 
 
 def report(result: dict) -> str:

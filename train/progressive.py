@@ -6,7 +6,7 @@ presets, their sizes scaled so that the last stage trains at the target size.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from models.registry import base_name
 
@@ -33,6 +33,13 @@ PRESETS = {
     # ghost_b0 stayed near 26% top-1 for 10 epochs (fixed 64 px: 51% after 5).
     "small": Progression(size=(96, 128), randaug=(0, 4), mixup=(0, 0), dropout=(0.1, 0.2)),
 }
+
+
+def scaled(progression: Progression, strength: float) -> Progression:
+    """RandAugment magnitudes and mixup alphas times `strength` (0-1): the augmentation a data
+    set of that size can carry (train.adapt). Sizes and dropout are left as they are."""
+    return replace(progression, randaug=tuple(round(v * strength, 3) for v in progression.randaug),
+                   mixup=tuple(round(v * strength, 3) for v in progression.mixup))
 
 
 def preset_for(variant_name: str) -> str:

@@ -27,11 +27,14 @@ from models.registry import base_name
 from models.weights import check_switches, transfer_weights
 from runtime.artifacts import ensure_writable
 
-from . import outputs, progressive, recipes
+from . import adapt, outputs, progressive, recipes
 from .data import Pipeline, images_per_second, should_cache
 from .folders import Splits, scan
 
 CHECKPOINTS = "checkpoints"
+# Settings added after runs existed: at their defaults they stay out of the fingerprint, so
+# those runs still resume.
+LATER_SETTINGS = ("activation", "se", "flip", "label_smoothing", "strength")
 
 
 @dataclass
@@ -57,6 +60,9 @@ class Settings:
     classes: int | None = None  # checked against DATA's class folders when given
     val_fraction: float = 0.1
     crop_area: float = 0.8  # smallest random-resized crop (fraction of the image area)
+    flip: str = "auto"  # horizontal flips: auto (train.adapt's mirror test decides) | on | off
+    label_smoothing: float | None = None  # overrides the recipe's
+    strength: float | None = None  # augmentation strength 0-1 (None: from the images per class, train.adapt)
     seed: int = 0
     mixed_precision: str = "auto"  # auto (on with a GPU) | on | off
     activation: str = "silu"  # edge switches (models.build): silu | hard_swish | relu6
@@ -71,7 +77,7 @@ class Settings:
         switches only when set, so runs from before they existed still resume)."""
         defaults = Settings()
         return {k: v for k, v in dataclasses.asdict(self).items()
-                if k != "out" and not (k in ("activation", "se") and v == getattr(defaults, k))}
+                if k != "out" and not (k in LATER_SETTINGS and v == getattr(defaults, k))}
 
 
 @dataclass
@@ -84,6 +90,8 @@ class Plan:
     stages: list[progressive.StageSettings]
     strategy: tf.distribute.Strategy
     mixed: bool
+    flip: bool = True
+    adaptation: dict = dataclasses.field(default_factory=dict)  # what train.adapt decided, from which figures
 
     @property
     def steps_per_epoch(self) -> int:
@@ -101,19 +109,22 @@ def resolve_recipe(s: Settings) -> recipes.Recipe:
         overrides["ema"] = s.ema or None
     if s.learning_rate is not None:
         overrides.update(learning_rate=s.learning_rate, reference_batch=s.batch)
+    if s.label_smoothing is not None:
+        overrides["label_smoothing"] = s.label_smoothing
     return dataclasses.replace(recipe, **overrides)
 
 
 def resolve_progression(s: Settings, recipe: recipes.Recipe, target_size: int,
-                        min_size: int) -> list[progressive.StageSettings]:
-    """auto: the recipe's preset, else the variant's size class (the paper's S/M/L ranges)."""
+                        min_size: int, strength: float = 1.0) -> list[progressive.StageSettings]:
+    """auto: the recipe's preset, else the variant's size class (the paper's S/M/L ranges); its
+    RandAugment and mixup ranges scaled by `strength` unless given."""
     name = s.progression
     if name in ("auto", "fixed"):
         name = recipe.progression or progressive.preset_for(s.variant)
     if name not in progressive.PRESETS:
         raise ValueError(f"unknown progression {s.progression!r}; valid: auto, fixed, "
                          f"{', '.join(progressive.PRESETS)}")
-    preset = progressive.PRESETS[name]
+    preset = progressive.scaled(progressive.PRESETS[name], strength)
     ranges = {k: v for k, v in (("randaug", s.randaug), ("mixup", s.mixup), ("dropout", s.dropout)) if v}
     preset = dataclasses.replace(preset, **ranges)
     if s.size_range:
@@ -132,6 +143,12 @@ def preflight(s: Settings) -> tuple[models.Variant, int]:
         raise ValueError(f"EPOCHS must be at least 1, got {s.epochs}")
     if not 0 < s.crop_area <= 1:
         raise ValueError(f"the smallest crop area must be in (0, 1], got {s.crop_area}")
+    if s.flip not in ("auto", "on", "off"):
+        raise ValueError(f"FLIP must be auto, on or off, got {s.flip!r}")
+    if s.label_smoothing is not None and not 0 <= s.label_smoothing < 1:
+        raise ValueError(f"label smoothing must be in [0, 1), got {s.label_smoothing}")
+    if s.strength is not None and not 0 <= s.strength <= 1:
+        raise ValueError(f"the augmentation strength must be in [0, 1], got {s.strength}")
     if s.batch < 1:
         raise ValueError(f"BATCH must be at least 1, got {s.batch}")
     if not 0 <= s.freeze_epochs < s.epochs:
@@ -155,10 +172,27 @@ def strategy_for() -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
+def adapt_to_data(s: Settings, splits: Splits) -> tuple[bool, float, dict]:
+    """Flips and augmentation strength from the folder (train.adapt), unless set: (flip,
+    strength, the record of both decisions for train.json)."""
+    per_class = len(splits.train) / len(splits.class_names)
+    strength = adapt.augmentation_strength(per_class) if s.strength is None else s.strength
+    record = {"train_images_per_class": round(per_class, 1),
+              "augmentation_strength": round(strength, 3) if s.strength is None else f"{s.strength} (set)"}
+    if s.flip == "auto":
+        mirror = adapt.mirror_test(splits.train, len(splits.class_names), s.seed)
+        flip = adapt.flips_wanted(mirror)
+        record["flip"] = {"on": flip, "decided_by": "mirror test", **mirror}
+    else:
+        flip = s.flip == "on"
+        record["flip"] = {"on": flip, "decided_by": "FLIP setting"}
+    return flip, strength, record
+
+
 def make_plan(s: Settings, strategy: tf.distribute.Strategy | None = None) -> Plan:
     variant, size = preflight(s)
     recipe = resolve_recipe(s)
-    stages = resolve_progression(s, recipe, size, models.min_input_size(variant))
+    resolve_progression(s, recipe, size, models.min_input_size(variant))  # bad settings fail before the scan
     splits = scan(s.data, s.val_fraction, s.seed)
     if s.classes is not None and s.classes != len(splits.class_names):
         raise ValueError(f"CLASSES={s.classes} but DATA has {len(splits.class_names)} class folders "
@@ -171,7 +205,9 @@ def make_plan(s: Settings, strategy: tf.distribute.Strategy | None = None) -> Pl
     if s.mixed_precision not in ("auto", "on", "off"):
         raise ValueError(f"mixed precision must be auto, on or off, got {s.mixed_precision!r}")
     mixed = s.mixed_precision == "on" or (s.mixed_precision == "auto" and gpu)
-    return Plan(s, splits, recipe, stages, strategy, mixed)
+    flip, strength, adaptation = adapt_to_data(s, splits)
+    stages = resolve_progression(s, recipe, size, models.min_input_size(variant), strength)
+    return Plan(s, splits, recipe, stages, strategy, mixed, flip, adaptation)
 
 
 # ---------------------------------------------------------------- model per phase
@@ -316,7 +352,8 @@ class Run:
         self.plan, self.s = plan, plan.settings
         self.out = self.s.out_path
         self.pipeline = Pipeline(plan.splits.train, plan.splits.val, len(plan.splits.class_names), self.s.batch,
-                                 self.s.seed, cache=should_cache(plan.splits.train), crop_area=self.s.crop_area)
+                                 self.s.seed, cache=should_cache(plan.splits.train), crop_area=self.s.crop_area,
+                                 flip=plan.flip)
         self.manager = None
         self.model, self.phase = None, None
         self.inference_model = None
@@ -419,7 +456,7 @@ class Run:
         """model.keras: the validated model, loadable as `make tflite WEIGHTS=`."""
         outputs.save_keras(self.inference_model, self.out / "model.keras")
         self.state["best"] = {"epoch": row["epoch"], "val_top1": row["val_top1"], "val_top5": row["val_top5"],
-                              "parameters": self.inference_model.count_params()}
+                              "val_loss": row["val_loss"], "parameters": self.inference_model.count_params()}
 
     def write_reports(self) -> None:
         rows = self.state["history"]
@@ -431,6 +468,7 @@ class Run:
         rows = self.state["history"]
         return {"variant": self.s.variant, "settings": self.state["fingerprint"], "out": str(self.out),
                 "recipe": self.plan.recipe.describe(), "stages": [dataclasses.asdict(st) for st in self.plan.stages],
+                "adapted_to_data": self.plan.adaptation, "test": self.state.get("test"),
                 "data": self.plan.splits.summary(), "classes": self.plan.splits.class_names,
                 "replicas": self.plan.strategy.num_replicas_in_sync, "mixed_precision": self.plan.mixed,
                 "completed_epochs": self.state["completed_epochs"], "best": self.state["best"],
@@ -451,19 +489,40 @@ class Run:
             scalars = outputs.Scalars(self.out / "tensorboard")
             for epoch in range(first, self.s.epochs):
                 self.run_epoch(epoch, scalars)
+            if self.plan.splits.test is not None:
+                self.state["test"] = self.test_figures()
+                outputs.write_json(self.state_path, self.state)
+                self.write_reports()
             return self.summary()
+
+    def test_figures(self) -> dict:
+        """The kept model.keras scored once on DATA/test/ (never used to choose anything)."""
+        model = self.shipped_model()
+        kept = keras.models.load_model(self.out / "model.keras", compile=False)
+        transfer_weights(kept, model)
+        test = self.plan.splits.test
+        figures = model.evaluate(self.pipeline.labelled(test, self.plan.stages[-1].size), verbose=0, return_dict=True)
+        return {"images": len(test), "top1": round(figures["top1"], 5), "top5": round(figures["top5"], 5),
+                "epoch": self.state["best"]["epoch"]}
 
     def run_epoch(self, epoch: int, scalars: outputs.Scalars) -> None:
         phase = phase_of(self.plan, epoch)
         if phase != self.phase:
             self.enter_phase(phase)
         row = self.train_epoch(epoch)
-        if self.state["best"] is None or row["val_top1"] > self.state["best"]["val_top1"]:
+        if is_better(row, self.state["best"]):
             self.export_best(row)
         self.save_epoch(row)
         scalars.write(row)
         self.write_reports()
         print(epoch_line(row, self.s.epochs), flush=True)
+
+
+def is_better(row: dict, best: dict | None) -> bool:
+    """Higher held-out top-1; at equal top-1 (common on a few hundred images) the lower loss."""
+    if best is None:
+        return True
+    return (row["val_top1"], -row["val_loss"]) > (best["val_top1"], -best.get("val_loss", float("inf")))
 
 
 def epoch_line(row: dict, epochs: int) -> str:

@@ -94,6 +94,30 @@ def test_an_unusable_out_is_refused_before_anything_is_measured(fp32_model, tmp_
     assert (tmp_path / "taken").read_text() == "keep me"
 
 
+def test_an_out_nothing_can_be_created_in_is_refused_before_anything_is_measured(fp32_model):
+    """/proc/nope: access() tells root that /proc is writable; only creating something there says no."""
+    started = time.monotonic()
+    result = _bench(fp32_model, "--backends", "cpu", "--out", "/proc/nope", *QUICK)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "cannot write to OUT folder '/proc/nope'" in result.stderr and "Traceback" not in result.stderr
+    assert time.monotonic() - started < 30
+
+
+def test_results_that_out_cannot_take_after_the_sweep_are_kept_elsewhere_and_said_where(fp32_model, tmp_path):
+    out, temp = tmp_path / "out", tmp_path / "temp"
+    (out / "results.json").mkdir(parents=True)  # OUT passes the check up front, yet results.json cannot be written
+    temp.mkdir()
+    result = _bench(fp32_model, "--backends", "cpu", "--out", str(out), *QUICK, "--no_kernels",
+                    env={**os.environ, "TMPDIR": str(temp)})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    (rescued,) = temp.glob("bench-results-*.json")
+    assert result.stderr.startswith(f"bench: error: cannot write the results to {str(out)!r}")
+    assert result.stderr.rstrip().endswith(f"the measured rows (1) are in {rescued}")
+    (row,) = json.loads(rescued.read_text())["records"]
+    assert row["status"] == OK and row["latency"]["runs"] >= 2
+    assert "| b0_fp32.tflite | fp32 | cpu |" in result.stdout  # the table is printed as ever
+
+
 @pytest.mark.parametrize("flag, value", [
     ("--num_runs", "-1"), ("--num_runs", "0"), ("--warmup_runs", "-5"), ("--timeout", "0"),
     ("--timeout", "-1"), ("--max_secs", "0"), ("--min_secs", "-1"), ("--backends", ","),

@@ -1,7 +1,14 @@
 """The Makefile's stderr filter: TensorFlow's start-up noise goes, everything else stays."""
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
+
+from tests.conftest import ctrl_c_reaches
 
 QUIET = Path(__file__).resolve().parents[2] / "tools" / "quiet_stderr.py"
 
@@ -30,3 +37,88 @@ def test_a_crash_keeps_its_last_words_and_its_signal():
     done = _run("import os, sys, signal; sys.stderr.write('F0000 Check failed: x\\n'); sys.stderr.flush(); "
                 "os.kill(os.getpid(), signal.SIGABRT)")
     assert done.returncode == 128 + 6 and b"Check failed: x" in done.stderr
+
+
+# A command that writes its pid, counts the SIGTERMs it gets, and once stopped lingers a second
+# (long enough for a duplicate to arrive) before writing the count and exiting as a shell reports a TERM.
+COUNTING = ("import os, signal, sys, time; got = []; signal.signal(signal.SIGTERM, lambda *a: got.append(1)); "
+            "open(sys.argv[1], 'w').write(str(os.getpid())); [time.sleep(0.05) for _ in range(1200) if not got]; "
+            "time.sleep(1.5); open(sys.argv[2], 'w').write(str(len(got))); sys.exit(143)")
+
+
+def _pid_from(path: Path) -> int:
+    deadline = time.monotonic() + 30
+    while not (path.is_file() and path.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return int(path.read_text())
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (R, S, T for stopped, Z for a zombie), or "gone"."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return "gone"
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _state(pid) not in ("gone", "Z", "X") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _state(pid) in ("gone", "Z", "X")  # a zombie nobody reaped has ended too
+
+
+def _start(tmp_path) -> tuple[subprocess.Popen, int]:
+    """The filter running a command that writes its pid and sleeps: (the filter, the command's pid)."""
+    code = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
+    quiet = subprocess.Popen([sys.executable, str(QUIET), "-c", code, str(tmp_path / "pid")],
+                             stderr=subprocess.DEVNULL, preexec_fn=ctrl_c_reaches)
+    return quiet, _pid_from(tmp_path / "pid")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_signal_to_the_filter_stops_its_command_and_exits_as_a_shell_reports_it(tmp_path, stop):
+    quiet, child = _start(tmp_path)
+    quiet.send_signal(stop)
+    assert quiet.wait(timeout=10) == 128 + stop
+    assert _gone_within(child, 5)
+
+
+def test_a_filter_killed_outright_takes_its_command_with_it(tmp_path):
+    quiet, child = _start(tmp_path)
+    quiet.kill()
+    assert quiet.wait(timeout=10) == -signal.SIGKILL
+    assert _gone_within(child, 5), "the command lives on without its filter"
+
+
+def test_ctrl_z_stops_the_command_and_fg_resumes_it(tmp_path):
+    quiet, child = _start(tmp_path)
+    quiet.send_signal(signal.SIGTSTP)
+    deadline = time.monotonic() + 5
+    while _state(child) != "T" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _state(child) == "T"
+    quiet.send_signal(signal.SIGCONT)
+    deadline = time.monotonic() + 5
+    while _state(child) == "T" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _state(child) in ("S", "R")
+    quiet.terminate()
+    assert quiet.wait(timeout=10) == 143 and _gone_within(child, 5)
+
+
+@pytest.mark.parametrize("whole_group", [False, True], ids=["make's pid", "make's process group"])
+def test_kill_of_make_stops_the_command_with_one_sigterm(tmp_path, whole_group):
+    """The Makefile's pattern: a quoted recipe line, so make runs it through /bin/sh."""
+    (tmp_path / "Makefile").write_text(f"all:\n\t{sys.executable} {QUIET} -c \"{COUNTING}\" "
+                                       f"'{tmp_path / 'pid'}' '{tmp_path / 'count'}'\n")
+    make = subprocess.Popen(["make", "-s", "-C", str(tmp_path)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    child = _pid_from(tmp_path / "pid")
+    if whole_group:
+        os.killpg(make.pid, signal.SIGTERM)
+    else:
+        make.terminate()
+    assert make.wait(timeout=10) != 0  # -SIGTERM, or 2 where make 4.3 races its own signal handler
+    assert _gone_within(child, 10), "make is gone, the command it ran is not"
+    assert (tmp_path / "count").read_text() == "1"  # its clean-up ran once, uninterrupted

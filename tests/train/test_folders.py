@@ -30,10 +30,28 @@ def test_train_and_val_sub_trees_are_used_as_given(small_demo):
 def test_a_flat_folder_gets_a_seeded_stratified_split(tmp_path):
     root = _flat_tree(tmp_path / "data", {"cat": 30, "dog": 10, "eel": 2})
     splits = scan(root, val_fraction=0.2, seed=3)
-    assert splits.val.per_class(splits.class_names) == {"cat": 6, "dog": 2, "eel": 1}
+    # 20%, raised towards 25 images a class but never above a quarter of it; one image at least
+    assert splits.val.per_class(splits.class_names) == {"cat": 8, "dog": 2, "eel": 1}
     assert not set(splits.val.files) & set(splits.train.files)
     assert scan(root, 0.2, seed=3).val.files == splits.val.files
     assert scan(root, 0.2, seed=4).val.files != splits.val.files
+
+
+@pytest.mark.parametrize("class_size, fraction, held", [(144, 0.1, 25), (400, 0.1, 40), (60, 0.1, 15), (8, 0.1, 2)])
+def test_the_validation_split_is_big_enough_to_choose_an_epoch_by(class_size, fraction, held):
+    from train.folders import held_out_count
+
+    assert held_out_count(class_size, fraction) == held
+
+
+def test_a_test_folder_beside_train_is_kept_for_the_end_and_validation_comes_from_train(tmp_path):
+    _flat_tree(tmp_path / "data" / "train", {"a": 40, "b": 40})
+    _flat_tree(tmp_path / "data" / "test", {"a": 5, "b": 5})
+    splits = scan(tmp_path / "data")
+    assert len(splits.test) == 10 and all("/test/" in f for f in splits.test.files)
+    assert len(splits.val) == 20 and all("/train/" in f for f in splits.val.files + splits.train.files)
+    assert splits.held_out is splits.test and "test/ scored at the end" in splits.layout
+    assert splits.summary()["test_images"] == 10
 
 
 def test_undecodable_files_are_skipped_and_counted(tmp_path):
