@@ -12,14 +12,18 @@ RUN = $(if $(VERBOSE),$(PY),$(PY) tools/quiet_stderr.py)
 quote = '$(subst ','\'',$(1))'
 
 VARIANT ?= ghost_s
+# With WEIGHTS, an unset VARIANT (and SIZE, CLASSES, labels) comes from the trained file itself.
+VARIANT_GIVEN = $(filter-out file default undefined,$(origin VARIANT))
+WEIGHTS_VARIANT = $(if $(VARIANT_GIVEN),--variant $(VARIANT))
 PRECISION ?= int8
 OUT ?= artifacts
-CLASSES ?= 1000
+CLASSES ?=
 CALIB ?= 100
 # Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8), WORKERS (calibration processes),
 # CALIB_PERCENTILE (int8 range estimator: default 90, 100 = min/max), CALIB_SEED (which images calibrate),
 # FORCE=1 (write the file even where validation refuses it; the manifest records why)
-CONVERT_ARGS = $(VARIANT) --precision $(PRECISION) --classes $(CLASSES) --out $(call quote,$(OUT)) --calib $(CALIB) \
+CONVERT_ARGS = $(if $(or $(VARIANT_GIVEN),$(if $(WEIGHTS),,default)),$(VARIANT)) --precision $(PRECISION) \
+	$(if $(CLASSES),--classes $(CLASSES)) --out $(call quote,$(OUT)) --calib $(CALIB) \
 	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(DATA),--data $(call quote,$(DATA))) \
 	$(if $(LABELS),--labels $(call quote,$(LABELS))) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS)) \
 	$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE)) $(if $(CALIB_SEED),--calib-seed $(CALIB_SEED)) \
@@ -45,7 +49,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 	$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) \
 	$(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(RECIPE),--recipe $(RECIPE)) $(if $(STAGES),--stages $(STAGES)) \
 	$(if $(PROGRESSION),--progression $(PROGRESSION)) $(if $(FREEZE),--freeze-epochs $(FREEZE)) \
-	$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) $(if $(ACTIVATION),--activation $(ACTIVATION)) \
+	$(if $(CLASSES),--classes $(CLASSES)) $(if $(ACTIVATION),--activation $(ACTIVATION)) \
 	$(if $(filter 0,$(SE)),--no-se) $(if $(FLIP),--flip $(FLIP)) $(if $(RANDAUG),--randaug $(RANDAUG)) \
 	$(if $(MIXUP),--mixup $(MIXUP)) $(if $(SMOOTHING),--label-smoothing $(SMOOTHING)) $(if $(EMA),--ema $(EMA)) \
 	$(if $(STRENGTH),--strength $(STRENGTH))
@@ -74,7 +78,7 @@ test: $(STAMP)  ## the default suite (small models; under ~15 min on 2 cores)
 test-slow: $(STAMP)  ## full-size models and resolutions
 	$(PY) -m pytest -m slow
 
-tflite: $(STAMP)  ## VARIANT=ghost_s PRECISION=int8 [SIZE= CLASSES= WEIGHTS= DATA= CALIB= OUT=]
+tflite: $(STAMP)  ## VARIANT=ghost_s PRECISION=int8 [SIZE= CLASSES= WEIGHTS= DATA= CALIB= OUT= FORCE=1] (with WEIGHTS: VARIANT, SIZE, CLASSES, labels from the file)
 	$(RUN) -m convert $(CONVERT_ARGS)
 
 VARIANTS ?= b0,s,ghost_b0,ghost_s
@@ -90,8 +94,8 @@ profile: $(STAMP)  ## MODEL=x.tflite [OTHER="y.tflite z.tflite" THREADS=1 OUT=be
 perf-install:  ## Linux perf for make profile (Debian's linux-perf; needs root)
 	apt-get install -y --no-install-recommends linux-perf
 
-ship: $(STAMP)  ## VARIANT= [PRECISION=int8 ARTIFACTS=artifacts OUT=dist]: the .tflite, labels, manifest, MODEL_CARD.md, Kotlin for an app
-	$(RUN) -m convert.ship $(VARIANT) --precision $(PRECISION) --artifacts $(call quote,$(or $(ARTIFACTS),artifacts)) \
+ship: $(STAMP)  ## [VARIANT=the last converted PRECISION=int8 ARTIFACTS=artifacts OUT=dist]: the .tflite, labels, manifest, MODEL_CARD.md, Kotlin for an app
+	$(RUN) -m convert.ship $(if $(VARIANT_GIVEN),$(VARIANT)) --precision $(PRECISION) --artifacts $(call quote,$(or $(ARTIFACTS),artifacts)) \
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),dist))
 
 bench: $(STAMP)  ## size/latency/memory of MODELS (default artifacts/*/*.tflite) across BACKENDS [OUT=bench-results]
@@ -135,20 +139,20 @@ ablation: $(STAMP)  ## DATA=folder [VARIANTS=s,s_all_mbconv,...] [GHOST=1] [SIZE
 
 qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 LR= RANGE_BATCHES=10 OUT=artifacts BASELINE=1]: OUT/VARIANT/VARIANT_int8_qat.tflite (BASELINE=1: same epochs in float, then PTQ)
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make qat WEIGHTS=trained.keras DATA=folder VARIANT=... (make train writes runs/VARIANT/model.keras)" >&2; exit 2; }
-	$(RUN) -m quantize.finetune --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --out $(call quote,$(OUT)) \
+	$(RUN) -m quantize.finetune $(WEIGHTS_VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --out $(call quote,$(OUT)) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(LR),--lr $(LR)) $(if $(RANGE_BATCHES),--range-batches $(RANGE_BATCHES)) \
-		$(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) $(if $(BASELINE),--float-baseline)
+		$(if $(CLASSES),--classes $(CLASSES)) $(if $(BASELINE),--float-baseline)
 
 quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= CALIB_PERCENTILE=90 OUT=beside WEIGHTS]: per-layer int8 error of make tflite's file, ranked
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make quant-report WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }
-	$(RUN) -m quantize.report --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) $(if $(OUT_GIVEN),--out $(call quote,$(OUT))) \
-		$(if $(SIZE),--size $(SIZE)) $(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) \
+	$(RUN) -m quantize.report $(WEIGHTS_VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) $(if $(OUT_GIVEN),--out $(call quote,$(OUT))) \
+		$(if $(SIZE),--size $(SIZE)) $(if $(CLASSES),--classes $(CLASSES)) \
 		$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE))
 
 calib-study: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= CALIB=100 PERCENTILES=100,99,95,90 SEEDS=0,1,2 OUT=beside WEIGHTS]: which CALIB_PERCENTILE, over calibration samples
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make calib-study WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }
-	$(RUN) -m quantize.calib_study --variant $(VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --calib $(CALIB) \
-		$(if $(OUT_GIVEN),--out $(call quote,$(OUT))) $(if $(SIZE),--size $(SIZE)) $(if $(filter-out 1000,$(CLASSES)),--classes $(CLASSES)) \
+	$(RUN) -m quantize.calib_study $(WEIGHTS_VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --calib $(CALIB) \
+		$(if $(OUT_GIVEN),--out $(call quote,$(OUT))) $(if $(SIZE),--size $(SIZE)) $(if $(CLASSES),--classes $(CLASSES)) \
 		$(if $(PERCENTILES),--percentiles $(PERCENTILES)) $(if $(SEEDS),--seeds $(SEEDS))
 
 demo-data: $(STAMP)  ## a generated, seeded image-classification set in OUT=data/demo (train/ and val/) [SET=fine: 18 classes]

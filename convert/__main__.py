@@ -12,7 +12,7 @@ from .job import DEFAULT_CALIBRATION_PERCENTILE, IO_TYPE_NAMES, Job
 EPILOG = """examples:
   python -m convert ghost_s                       int8, built-in calibration photos, uint8 I/O
   python -m convert s --precision fp16 --size 224
-  python -m convert b0 --weights my.keras --data ~/photos --calib 300 --labels labels.txt
+  python -m convert --weights runs/b0/model.keras --data ~/photos    variant, size, classes, labels from the run
 
 Writes OUT/VARIANT/VARIANT_PRECISION.tflite, manifest.json, a .report.md and labels.txt
 (when labels are known). Inputs are [1, SIZE, SIZE, 3] RGB pixels in [0, 255]; the
@@ -23,10 +23,11 @@ def parse(argv: list[str] | None) -> Job:
     p = argparse.ArgumentParser(prog="python -m convert", description=__doc__, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = Job()
-    p.add_argument("variant", nargs="?", default=defaults.variant, help="e.g. b0, s, ghost_s (python -m models list)")
+    p.add_argument("variant", nargs="?", help="e.g. b0, s, ghost_s (python -m models list); default: the one "
+                                              "WEIGHTS was trained as, else ghost_s")
     p.add_argument("--precision", default=defaults.precision, help=f"one of {', '.join(PRECISIONS)} (default int8)")
-    p.add_argument("--size", type=int, help="input resolution (default: the variant's own)")
-    p.add_argument("--classes", type=int, default=defaults.classes)
+    p.add_argument("--size", type=int, help="input resolution (default: WEIGHTS's, else the variant's own)")
+    p.add_argument("--classes", type=int, help="default: WEIGHTS's head, else LABELS's or DATA's classes, else 1000")
     p.add_argument("--weights", help="a .keras/.h5 file of this variant, or 'imagenet' (online); default: "
                                      "untrained, with batch-norm statistics re-estimated on the photos")
     p.add_argument("--data", help="image folder for calibration and validation (default: built-in photos)")
@@ -42,7 +43,8 @@ def parse(argv: list[str] | None) -> Job:
                    help="which images calibrate: the seed of the shuffle they are drawn from (default 0)")
     p.add_argument("--validate", type=int, default=defaults.validation, help="held-out validation images")
     p.add_argument("--io", default=defaults.io_type, help=f"int8 input/output type: {' or '.join(IO_TYPE_NAMES)}")
-    p.add_argument("--labels", help="labels.txt, one class per line (default: DATA's class folders)")
+    p.add_argument("--labels", help="labels.txt, one class per line (default: the one beside WEIGHTS, else DATA's "
+                                    "class folders)")
     p.add_argument("--no-gpu-check", action="store_true", help="skip the LiteRT GPU accelerator check")
     p.add_argument("--no-legacy-check", action="store_true",
                    help="skip running the file on tflite-runtime 2.14 (done where .venv-legacy exists)")

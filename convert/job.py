@@ -16,17 +16,17 @@ DEFAULT_CALIBRATION_PERCENTILE = 90.0
 
 @dataclass
 class Job:
-    variant: str = "ghost_s"
+    variant: str | None = None  # default: the one WEIGHTS was trained as, else ghost_s (convert.trained)
     precision: str = "int8"
-    size: int | None = None  # default: the variant's resolution
-    classes: int = 1000
+    size: int | None = None  # default: WEIGHTS's input size, else the variant's resolution
+    classes: int | None = None  # default: WEIGHTS's head, else LABELS's or DATA's classes, else 1000
     weights: str | None = None
     data: str | None = None
     out: str = "artifacts"
     calibration: int = 100
     validation: int = 16
     io_type: str = "uint8"  # int8 precision only
-    labels: str | None = None  # labels.txt path; default: class folders of DATA
+    labels: str | None = None  # labels.txt path; default: beside WEIGHTS, else class folders of DATA
     gpu_check: bool = True
     legacy_check: bool = True  # run it on tflite-runtime 2.14 where .venv-legacy exists
     seed: int = 0

@@ -28,7 +28,7 @@ from runtime import artifacts
 from runtime.environments import package_version
 from runtime.inference import run_tflite
 
-from . import fidelity, metadata, ops, recipes, validate
+from . import fidelity, metadata, ops, recipes, trained, validate
 from .job import PERCENTILE_PRECISIONS, Job
 
 VERSION = "0.1.0"
@@ -49,8 +49,24 @@ class Result:
     timings: dict = field(default_factory=dict)
 
 
+def resolved(job: Job) -> Job:
+    """`job` with VARIANT, SIZE, CLASSES and LABELS filled from WEIGHTS where unset (a
+    contradiction is a one-line error); CLASSES from the labels file where still unknown."""
+    variant, size, classes, labels = trained.reconcile(job.weights, job.variant, job.size, job.classes, job.labels)
+    if classes is None and labels:
+        classes = len(artifacts.read_labels(labels))
+    return dataclasses.replace(job, variant=variant, size=size, classes=classes, labels=labels)
+
+
+def with_classes(job: Job, images: ImageSet) -> Job:
+    """CLASSES, where neither WEIGHTS nor LABELS said: DATA's class folders, else ImageNet's 1000."""
+    if job.classes is not None:
+        return job
+    return dataclasses.replace(job, classes=len(images.class_names) or trained.DEFAULT_CLASSES)
+
+
 def preflight(job: Job) -> models.Variant:
-    """All checks on user input, before anything slow runs or anything is written."""
+    """All checks on user input, before anything slow runs or anything is written (`job` resolved)."""
     variant = models.get_variant(job.variant)
     recipes.check_options(job.precision, job.io_type)
     if job.calibration < 1 or job.validation < 1 or job.calibration_workers < 1:
@@ -64,8 +80,8 @@ def preflight(job: Job) -> models.Variant:
     if job.data and not Path(job.data).is_dir():
         raise FileNotFoundError(f"DATA folder {job.data!r} does not exist; give a folder of images, "
                                 "or leave DATA unset for the built-in photos")
-    models.check_settings(variant, variant.input_size(job.size), job.classes)
-    if job.labels and (count := len(artifacts.read_labels(job.labels))) != job.classes:
+    models.check_settings(variant, variant.input_size(job.size), job.classes or trained.DEFAULT_CLASSES)
+    if job.labels and job.classes and (count := len(artifacts.read_labels(job.labels))) != job.classes:
         raise ValueError(f"{count} labels in {job.labels!r} but CLASSES={job.classes}; make them match")
     artifacts.ensure_writable(Path(job.out) / job.variant)
     return variant
@@ -122,9 +138,11 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
         timings[name] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
 
+    job = resolved(job)
     variant = preflight(job)
     size = variant.input_size(job.size)
     images = load_images(job, size)
+    job = with_classes(job, images)
     labels = class_labels(job, images)
     lap("images_s")
     model = build_model(job, images)
@@ -222,14 +240,15 @@ class StudyInputs:
     held: HeldOut | None
 
 
-def study_inputs(job: Job, classes: int | None) -> StudyInputs:
+def study_inputs(job: Job) -> StudyInputs:
     """What make tflite starts from for a trained model: its calibration images, labels, float
     model and held-out split. The int8 studies (make calib-study, make quant-report) start here,
     so they study the file make tflite writes, not a look-alike."""
+    job = resolved(job)
     variant = preflight(job)
     size = variant.input_size(job.size)
     images = load_images(job, size)
-    job = dataclasses.replace(job, classes=classes or len(images.class_names) or job.classes)
+    job = with_classes(job, images)
     labels = class_labels(job, images)
     model = build_model(job, images)
     return StudyInputs(job, size, images, labels, model, held_out(job, model, labels, size))

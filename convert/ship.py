@@ -166,11 +166,20 @@ def _runtime_lines(runtimes: dict | None) -> list[str]:
             f"- tflite-runtime 2.14 (the last standalone release): {legacy['status']} ({detail})"]
 
 
+def latest_variant(folder: str) -> str:
+    """The variant whose manifest make tflite (or make qat) wrote last: what `make tflite
+    WEIGHTS=runs/x/model.keras` then `make ship` means."""
+    manifests = sorted(Path(folder).glob(f"*/{artifacts.MANIFEST}"), key=lambda path: path.stat().st_mtime)
+    if not manifests:
+        raise FileNotFoundError(f"no converted model in {folder!r}: run make tflite first, or name one with VARIANT=")
+    return manifests[-1].parent.name
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m convert.ship", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     d = Shipment("")
-    p.add_argument("variant")
+    p.add_argument("variant", nargs="?", help="default: the variant make tflite wrote last into ARTIFACTS")
     p.add_argument("--precision", default=d.precision)
     p.add_argument("--artifacts", default=d.artifacts, help="where make tflite wrote (default: artifacts)")
     p.add_argument("--out", default=d.out, help="destination (default: dist)")
@@ -178,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
 
     def work() -> str:
-        target = ship(Shipment(a.variant, a.precision, a.artifacts, a.out, a.bench))
+        target = ship(Shipment(a.variant or latest_variant(a.artifacts), a.precision, a.artifacts, a.out, a.bench))
         return f"{target}: {', '.join(sorted(p.name for p in target.iterdir()))}"
 
     return run_command(work)

@@ -30,7 +30,7 @@ CELL_COLUMNS = ["percentile", "seed", "top1", "agreement", "drop_points"]
 
 @dataclasses.dataclass(frozen=True)
 class StudySettings:
-    variant: str = "ghost_b0"
+    variant: str | None = None  # default: the one WEIGHTS was trained as
     weights: str | None = None
     data: str | None = None
     size: int | None = None
@@ -78,7 +78,7 @@ def run(s: StudySettings) -> tuple[list[Path], str]:
 
     from convert import recipes
     from convert.job import Job
-    from convert.pipeline import labelled_accuracy, load_images, preflight, study_inputs
+    from convert.pipeline import labelled_accuracy, load_images, preflight, resolved, study_inputs
     from runtime.artifacts import atomic_write, ensure_writable
 
     if not s.weights:
@@ -86,12 +86,12 @@ def run(s: StudySettings) -> tuple[list[Path], str]:
     if not s.seeds or not s.percentiles:
         raise ValueError("give at least one calibration seed and one percentile, e.g. SEEDS=0,1,2 PERCENTILES=100,90")
     out = Path(s.out) if s.out else Path(s.weights).parent
-    job = Job(s.variant, "int8", s.size, s.classes or 1000, s.weights, s.data, str(out), calibration=s.calibration,
-              calibration_seed=s.seeds[0], gpu_check=False, legacy_check=False)
+    job = resolved(Job(s.variant, "int8", s.size, s.classes, s.weights, s.data, str(out), calibration=s.calibration,
+                       calibration_seed=s.seeds[0], gpu_check=False, legacy_check=False))
     for percentile in s.percentiles:  # make tflite's own checks, for every setting before any work
         preflight(dataclasses.replace(job, calibration_percentile=percentile))
     ensure_writable(out)
-    setup = study_inputs(job, s.classes)
+    setup = study_inputs(job)
     job, first, held = setup.job, setup.images, setup.held
     if held is None:
         raise ValueError(f"DATA {s.data!r} needs labelled class folders: the study scores each file on its held-out images")
@@ -108,7 +108,7 @@ def run(s: StudySettings) -> tuple[list[Path], str]:
                 bar.update()
     keras_top1 = accuracy["keras_top1"]
     summary = summarize(cells, keras_top1)
-    title = (f"{s.variant} int8: range estimator over {len(s.seeds)} calibration samples of {s.calibration} images "
+    title = (f"{job.variant} int8: range estimator over {len(s.seeds)} calibration samples of {s.calibration} images "
              f"(Keras top-1 {100 * keras_top1:.2f}% on {accuracy['images']} held-out images of {s.data})")
     text = markdown(cells, summary, title)
     table = io.StringIO()

@@ -16,6 +16,7 @@ statistics into the convolutions, and ranges learnt over drifting statistics wou
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from . import qat
 
 @dataclass
 class QatSettings:
-    variant: str = "ghost_b0"
+    variant: str | None = None  # default: the one WEIGHTS was trained as
     weights: str = ""  # a trained .keras of this variant (make train's model.keras)
     data: str = ""
     size: int | None = None  # default: the variant's resolution
@@ -185,6 +186,14 @@ def _checked_classes(s: QatSettings, splits) -> int:
     return classes
 
 
+def with_trained_facts(s: QatSettings) -> QatSettings:
+    """VARIANT, SIZE and CLASSES from WEIGHTS where unset; a contradiction is a one-line error."""
+    from convert.trained import reconcile
+
+    variant, size, classes, _ = reconcile(s.weights, s.variant, s.size, s.classes)
+    return dataclasses.replace(s, variant=variant, size=size, classes=classes)
+
+
 def run(s: QatSettings):
     """Fine-tunes, converts and packages; returns convert's Result."""
     import models
@@ -195,6 +204,7 @@ def run(s: QatSettings):
         raise ValueError("EPOCHS and BATCH must be at least 1, the learning rate above 0 and RANGE_BATCHES at least 0")
     if not s.weights:
         raise ValueError("WEIGHTS is required: QAT fine-tunes a trained model (make train writes runs/<variant>/model.keras)")
+    s = with_trained_facts(s)
     variant = models.get_variant(s.variant)
     size = variant.input_size(s.size)
     splits = scan(s.data, seed=s.seed)
@@ -257,10 +267,10 @@ def parse(argv: list[str] | None) -> QatSettings:
     d = QatSettings()
     p = argparse.ArgumentParser(prog="python -m quantize.finetune", description=__doc__.split("\n")[0],
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--variant", default=d.variant, help="the variant WEIGHTS was trained as")
+    p.add_argument("--variant", default=d.variant, help="default: the variant WEIGHTS was trained as")
     p.add_argument("--weights", required=True, help="trained .keras of VARIANT (make train's model.keras)")
     p.add_argument("--data", required=True, help="the labelled image folder (train/ and val/, or class folders)")
-    p.add_argument("--size", type=int, help="input size (default: the variant's resolution)")
+    p.add_argument("--size", type=int, help="input size (default: the size WEIGHTS was trained at)")
     p.add_argument("--classes", type=int, help="expected class count (checked against DATA)")
     p.add_argument("--epochs", type=int, default=d.epochs, help=f"QAT epochs (default {d.epochs})")
     p.add_argument("--batch", type=int, default=d.batch)

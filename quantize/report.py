@@ -31,7 +31,7 @@ COLUMNS = ("rank", "layer", "op", "rmse_over_scale", "max_abs_error", "mean_erro
 
 @dataclass
 class ReportSettings:
-    variant: str = "ghost_b0"
+    variant: str | None = None  # default: the one WEIGHTS was trained as
     weights: str = ""
     data: str = ""
     size: int | None = None
@@ -184,10 +184,10 @@ def run(s: ReportSettings) -> list[Path]:
     if not s.weights or not Path(s.weights).is_file():
         raise FileNotFoundError(f"WEIGHTS {s.weights!r} is not a file: give the trained .keras (make train's model.keras)")
     out = Path(s.out) if s.out else Path(s.weights).parent
-    job = Job(s.variant, "int8", s.size, s.classes or 1000, s.weights, s.data, str(out), calibration=s.calibration,
+    job = Job(s.variant, "int8", s.size, s.classes, s.weights, s.data, str(out), calibration=s.calibration,
               calibration_percentile=s.percentile, calibration_seed=s.seed, gpu_check=False, legacy_check=False)
     ensure_writable(out)
-    setup = study_inputs(job, s.classes)  # make tflite's calibration images, ranges and float model
+    setup = study_inputs(job)  # make tflite's calibration images, ranges and float model
     # Debug images from the held-out split (never calibrated on); without labels, make tflite's validation images.
     debug_images = setup.held.images[:s.images] if setup.held else setup.images.validation
     debugger = debugger_for(setup.model, setup.images.calibration, debug_images, job.calibration_workers,
@@ -198,10 +198,10 @@ def run(s: ReportSettings) -> list[Path]:
     if s.float_counts:
         files = mixed_precision_files(debugger, rows, s.float_counts)
         fixes = fix_rows(files, lambda tflite: labelled_accuracy(setup.held, tflite) if setup.held else None, out,
-                         f"{s.variant}_int8")
-    title = (f"{s.variant} int8 per-layer error ({len(debug_images)} images from {s.data}; "
+                         f"{setup.job.variant}_int8")
+    title = (f"{setup.job.variant} int8 per-layer error ({len(debug_images)} images from {s.data}; "
              f"ranges as make tflite's: CALIB_PERCENTILE={job.calibration_percentile:g})")
-    return write(rows, out, f"{s.variant}_quant_report", title, fixes)
+    return write(rows, out, f"{setup.job.variant}_quant_report", title, fixes)
 
 
 def _count(text: str) -> int:

@@ -43,8 +43,8 @@ def run_command(work: Callable[[], str | None],
 
 def add_trained_model_arguments(parser, variant: str) -> None:
     """The arguments of the commands that work on a trained model and its data (quant-report, calib-study)."""
-    parser.add_argument("--variant", default=variant)
-    parser.add_argument("--weights", required=True, help="trained .keras of VARIANT")
+    parser.add_argument("--variant", default=variant, help="default: the one WEIGHTS was trained as")
+    parser.add_argument("--weights", required=True, help="trained .keras (make train's model.keras)")
     parser.add_argument("--data", required=True,
                         help="labelled image folder (calibration from train/ when it has train/ and val/)")
     parser.add_argument("--size", type=int)

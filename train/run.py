@@ -206,6 +206,11 @@ def make_plan(s: Settings, strategy: tf.distribute.Strategy | None = None) -> Pl
         raise ValueError(f"mixed precision must be auto, on or off, got {s.mixed_precision!r}")
     mixed = s.mixed_precision == "on" or (s.mixed_precision == "auto" and gpu)
     flip, strength, adaptation = adapt_to_data(s, splits)
+    if s.ema == -1.0 and recipe.ema:  # the recipe's average, not one the user set
+        steps = max(1, len(splits.train) // s.batch) * s.epochs
+        decay = round(adapt.ema_decay(recipe.ema, steps), 5)
+        recipe = dataclasses.replace(recipe, ema=decay or None)  # 0: too few steps to average over
+        adaptation["ema"] = {"decay": decay, "training_steps": steps}
     stages = resolve_progression(s, recipe, size, models.min_input_size(variant), strength)
     return Plan(s, splits, recipe, stages, strategy, mixed, flip, adaptation)
 

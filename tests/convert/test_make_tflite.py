@@ -179,7 +179,7 @@ def test_weights_of_another_architecture_are_refused(tmp_path, capsys, tiny_vari
     other = tmp_path / "other.keras"
     models.build("tiny", input_size=SIZE, num_classes=5).save(other)  # standard, not Ghost
     assert convert_cli(tmp_path, "--weights", str(other)) == 2
-    assert "do not fit" in capsys.readouterr().err
+    assert "trained as VARIANT=tiny, but VARIANT=ghost_tiny was given" in capsys.readouterr().err
     assert not (tmp_path / "ghost_tiny").exists() or not any((tmp_path / "ghost_tiny").glob("*.tflite"))
 
 

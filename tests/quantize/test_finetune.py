@@ -62,10 +62,10 @@ def test_the_best_epoch_is_kept_and_a_tie_keeps_the_earlier_one():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--classes", "5"], "CLASSES=5 but DATA"),
+    (["--classes", "5"], "trained as CLASSES=8, but CLASSES=5 was given"),
     (["--epochs", "0"], "EPOCHS and BATCH must be at least 1"),
     (["--range-batches", "-1"], "RANGE_BATCHES at least 0"),
-    (["--variant", "nonesuch"], "unknown variant"),
+    (["--variant", "nonesuch"], "trained as VARIANT=ghost_tiny, but VARIANT=nonesuch"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(trained_model, small_demo, tmp_path, capsys, args, message):
     assert main([*QAT, "--weights", str(trained_model), "--data", str(small_demo), "--out", str(tmp_path / "out"),

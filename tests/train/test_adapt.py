@@ -50,6 +50,13 @@ def test_the_mirror_test_keeps_flips_where_classes_are_mirror_symmetric(small_de
     assert flips_wanted(mirror_test(splits.train, len(splits.class_names)))
 
 
+def test_weight_averaging_spans_at_most_a_tenth_of_the_run():
+    from train.adapt import ema_decay
+
+    assert ema_decay(0.99, 10_000) == 0.99 and ema_decay(0.9999, 925) == pytest.approx(1 - 1 / 92.5)
+    assert ema_decay(0.99, 75) == pytest.approx(1 - 1 / 7.5) and ema_decay(0.99, 3) == 0.0
+
+
 def test_augmentation_grows_with_the_images_per_class():
     strengths = [augmentation_strength(n) for n in (10, 50, 144, 400, 1000, 5000)]
     assert strengths[:2] == [0.0, 0.0] and strengths[-2:] == [1.0, 1.0]
@@ -64,6 +71,7 @@ def test_a_run_records_what_it_adapted_and_scores_test_once(tmp_path, arrows, ca
     adapted = summary["adapted_to_data"]
     assert adapted["flip"]["on"] is False and adapted["flip"]["decided_by"] == "mirror test"
     assert adapted["augmentation_strength"] == 0.0 and all(s["randaug"] == 0 for s in summary["stages"])
+    assert adapted["ema"]["decay"] == 0.0 and summary["recipe"]["ema"] is None  # 3 epochs of 3 steps: no average
     assert summary["data"]["val_images"] == 20 and summary["data"]["test_images"] == 16  # val from train/
     assert summary["test"]["images"] == 16 and 0 <= summary["test"]["top1"] <= 1
     assert summary["test"]["epoch"] == summary["best"]["epoch"]
