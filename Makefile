@@ -56,7 +56,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 
 .PHONY: help setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
 	mediapipe-env clients-env profile perf-install \
-	train evaluate demo-data ablation qat quant-report calib-study ship
+	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study
 .DEFAULT_GOAL := help
 
 help:  ## this list (a bare `make` prints it too)
@@ -157,6 +157,15 @@ calib-study: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLAS
 
 demo-data: $(STAMP)  ## a generated, seeded image-classification set in OUT=data/demo (train/ and val/) [SET=fine: 18 classes]
 	$(RUN) -m train.demo_data --out $(call quote,$(if $(OUT_GIVEN),$(OUT),data/demo$(if $(SET),_$(SET)))) $(if $(SET),--set $(SET))
+
+study-folders: $(STAMP)  ## labelled train/ + test/ folders from data packages ship (digits, photos, faces) in OUT=data/study
+	$(RUN) -m train.study_folders --out $(call quote,$(if $(OUT_GIVEN),$(OUT),data/study))
+
+STUDY_FOLDERS ?= data/study/digits,data/study/photos,data/study/faces
+STUDY_VARIANTS ?= b0,ghost_b0,ghostlite_b0
+defaults-study: $(STAMP)  ## make train's defaults against a plain loop, float and int8 test top-1 [STUDY_FOLDERS= STUDY_VARIANTS= SIZE=64 OUT=runs/defaults_study]
+	$(RUN) -m train.defaults_study --folders $(call quote,$(STUDY_FOLDERS)) --variants $(STUDY_VARIANTS) --size $(or $(SIZE),64) \
+		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/defaults_study))
 
 models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
 	$(RUN) -m models table

@@ -1,6 +1,7 @@
 """A plain training loop, the yardstick `make train`'s defaults are measured against: the same
 builder and input pipeline, Adam at 1e-3, one image size, no augmentation, no schedule, no
-weight averaging, the last epoch kept; trained on train/ and val/ together (it chooses nothing).
+weight averaging, the last epoch kept; where the folder has test/, trained on train/ and the
+validation split together (it chooses nothing) and scored on test/, else scored on the validation split.
 
     python -m train.baseline --data data/study/digits --variant b0 --size 64 --out runs/plain_b0
 """
@@ -37,7 +38,9 @@ def train_plain(variant: str, data: str, out: str, size: int, epochs: int = 12, 
                 seed: int = 0) -> dict:
     splits = scan(data, seed=seed)
     classes = len(splits.class_names)
-    every = LabelledFiles(splits.train.files + splits.val.files, splits.train.labels + splits.val.labels)
+    # It chooses nothing, so validation images train too, unless they are all there is to score on.
+    every = splits.train if splits.test is None else LabelledFiles(splits.train.files + splits.val.files,
+                                                                    splits.train.labels + splits.val.labels)
     keras.utils.set_random_seed(seed)
     model = models.build(variant, input_size=size, num_classes=classes, classifier_activation="softmax")
     model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy",
