@@ -54,7 +54,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 	$(if $(MIXUP),--mixup $(MIXUP)) $(if $(SMOOTHING),--label-smoothing $(SMOOTHING)) $(if $(EMA),--ema $(EMA)) \
 	$(if $(STRENGTH),--strength $(STRENGTH))
 
-.PHONY: help setup test test-slow models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
+.PHONY: help setup test test-slow test-faults models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
 	mediapipe-env clients-env profile perf-install \
 	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study
 .DEFAULT_GOAL := help
@@ -72,11 +72,14 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP)  ## create .venv and install the pinned dependencies
 
-test: $(STAMP)  ## the default suite (small models; under ~15 min on 2 cores)
-	$(PY) -m pytest
+test: $(STAMP)  ## the default suite (small models; under ~15 min on 2 cores; make test-faults runs the fault suite)
+	$(PY) -m pytest --ignore=tests/faults
 
 test-slow: $(STAMP)  ## full-size models and resolutions
 	$(PY) -m pytest -m slow
+
+test-faults: $(STAMP)  ## the fault-injection suite alone (damaged and odd input, every command); rewrites docs/reliability.md
+	$(PY) -m pytest tests/faults -q
 
 tflite: $(STAMP)  ## VARIANT=ghost_s PRECISION=int8 [SIZE= CLASSES= WEIGHTS= DATA= CALIB= OUT= FORCE=1] (with WEIGHTS: VARIANT, SIZE, CLASSES, labels from the file)
 	$(RUN) -m convert $(CONVERT_ARGS)

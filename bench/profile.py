@@ -22,6 +22,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from runtime.artifacts import describe
 from runtime.cli import run_command
 
 from runtime.environments import REPO_ROOT, with_repo_on_path
@@ -99,6 +100,8 @@ def parse_op_profiling(text: str) -> list[dict]:
         row["ms"] += ms
         row["percent"] += percent
         row["count"] += count
+    if not rows:
+        raise ValueError("its 'Summary by node type' table has no rows: a cut or damaged benchmark_model output")
     return sorted(rows.values(), key=lambda r: -r["ms"])
 
 
@@ -304,6 +307,8 @@ def _profile_files(models: list[str], threads: int, seconds: float, out: Path) -
     for model in models:
         if not Path(model).is_file():
             raise FileNotFoundError(f"{model!r} is not a file; give a .tflite (make tflite writes artifacts/...)")
+        if problem := describe(model).problem:  # before perf runs it: a damaged file is not perf's failure
+            raise ValueError(f"{model!r} cannot be profiled: {problem}")
     profiles = [profile(model, threads, seconds) for model in models]
     out.mkdir(parents=True, exist_ok=True)
     (out / "profile.json").write_text(json.dumps([asdict(p) for p in profiles], indent=1))
@@ -314,7 +319,10 @@ def _profile_files(models: list[str], threads: int, seconds: float, out: Path) -
 
 
 def _render_benchmark_output(path: str) -> str:
-    rows = parse_op_profiling(Path(path).read_text())
+    try:
+        rows = parse_op_profiling(Path(path).read_text())
+    except (OSError, ValueError) as error:  # ValueError: not text, or not benchmark_model's op profiling
+        raise ValueError(f"--benchmark-output {path!r}: {error}") from None
     return "\n".join(["| op type | ms | % | count |", "|---|---:|---:|---:|"] +
                      [f"| {r['op_type']} | {r['ms']:.3f} | {r['percent']:.1f} | {r['count']} |" for r in rows])
 

@@ -2,7 +2,8 @@
 
 Metadata (name, version, description, normalization), labels, inputs and outputs with their
 quantization (what an app must feed and read), every op with its count and version, float ops,
-XNNPACK partitions, size and sha256.
+XNNPACK partitions, size and sha256. A file that LiteRT refuses, or that differs from the sha256
+its manifest.json recorded, is a one-line error naming it.
 """
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from . import metadata, ops, validate
 def card(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} is not a file; give a .tflite (make tflite writes artifacts/...)")
+    problem = artifacts.describe(str(path)).problem  # its identifier, its manifest's sha256, LiteRT's verifier
+    if problem:
+        raise ValueError(f"{str(path)!r} cannot be read as a model: {problem}")
     tflite = path.read_bytes()
     embedded = metadata.read_metadata(tflite) if metadata.has_metadata(tflite) else None
     op_list = ops.operators(tflite)

@@ -47,30 +47,66 @@ def _source(s: Shipment) -> tuple[Path, dict, dict]:
         raise FileNotFoundError(f"{path} does not exist: run `{make} VARIANT={s.variant} PRECISION={s.precision} "
                                 f"OUT={s.artifacts}` first (with WEIGHTS= your trained model)")
     manifest = artifacts.read_manifest(folder)
-    entry = manifest.get("artifacts", {}).get(path.name)
+    try:
+        entry = artifacts.checked_entry(manifest, path.name)
+    except ValueError as error:
+        raise ValueError(f"{folder / artifacts.MANIFEST} is damaged ({error}): rebuild it with make tflite") from None
     if entry is None:
-        raise ValueError(f"{folder / 'manifest.json'} has no entry for {path.name}: rebuild it with make tflite") from None
-    if artifacts.sha256(path.read_bytes()) != entry["sha256"]:
+        raise ValueError(f"{folder / artifacts.MANIFEST} has no entry for {path.name} (missing, unreadable or not a "
+                         "manifest): rebuild it with make tflite")
+    if artifacts.sha256(path.read_bytes()) != entry.get("sha256"):
         raise ValueError(f"{path} is not the file its manifest describes (sha256 differs): rebuild it with make tflite")
     return path, manifest, entry
 
 
+def _json_of(path: Path, writer: str):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path} is not readable JSON ({error}): run {writer} again or delete it") from None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _latency_row(row: dict) -> dict:
+    """One results.json row as the model card shows it (KeyError, TypeError where it is not bench's)."""
+    picked = {"backend": row["backend"], "threads": row["threads"], "p50_ms": row["latency"]["p50_ms"],
+              "runtime": row["runtime"], "machine": row["machine"]}
+    if not _is_number(picked["p50_ms"]):
+        raise TypeError(f"p50_ms is {picked['p50_ms']!r}")
+    return picked
+
+
 def measured_latency(path: Path, bench_dir: str) -> list[dict]:
-    """Rows of `make bench` that timed this very file (same sha256-named path)."""
+    """Rows of `make bench` that timed this very file (same sha256-named path); a results.json that
+    is not bench's is a ValueError naming it."""
     results = Path(bench_dir) / "results.json"
     if not results.is_file():
         return []
-    rows = json.loads(results.read_text()).get("records", [])
-    same = [r for r in rows if r.get("status") == "ok" and r.get("latency")
-            and Path(r["path"]).resolve() == path.resolve()]
-    return [{"backend": r["backend"], "threads": r["threads"], "p50_ms": r["latency"]["p50_ms"],
-             "runtime": r["runtime"], "machine": r["machine"]} for r in same]
+    document = _json_of(results, "make bench")
+    rows = document.get("records") if isinstance(document, dict) else None
+    try:
+        return [_latency_row(r) for r in rows if r.get("status") == "ok" and r.get("latency")
+                and Path(r["path"]).resolve() == path.resolve()]
+    except (AttributeError, KeyError, TypeError) as error:
+        raise ValueError(f"{results} is not what make bench writes ({type(error).__name__}: {error}): run make bench "
+                         "again or delete it") from None
 
 
 def evaluation_of(path: Path) -> dict | None:
-    """`make evaluate MODEL=path`'s default output, if it was run."""
+    """`make evaluate MODEL=path`'s default output, if it was run; one that is not evaluate's is a
+    ValueError naming it."""
     report = path.with_name(f"{path.stem}_evaluation") / "evaluation.json"
-    return json.loads(report.read_text()) if report.is_file() else None
+    if not report.is_file():
+        return None
+    evaluation = _json_of(report, "make evaluate")
+    figures = ("top1", "images") + (("top5",) if isinstance(evaluation, dict) and "top5" in evaluation else ())
+    if not (isinstance(evaluation, dict) and all(_is_number(evaluation.get(key)) for key in figures)):
+        raise ValueError(f"{report} is not what make evaluate writes (no top-1 and image count): run make evaluate "
+                         "again or delete it")
+    return evaluation
 
 
 def ship(s: Shipment) -> Path:
@@ -92,6 +128,11 @@ def ship(s: Shipment) -> Path:
     own = {key: entry[key] for key in ARTIFACT_FACTS if key in entry}  # top level before manifest version 3
     facts = {"file": path.name, "variant": s.variant, "precision": s.precision, **common, **own, "entry": entry,
              "labels": labels, "evaluation": evaluation_of(path), "latency": measured_latency(path, s.bench)}
+    try:
+        card_text, examples = model_card(facts), kotlin.examples(facts)
+    except (KeyError, TypeError, IndexError, ValueError) as error:
+        raise ValueError(f"{path.parent / artifacts.MANIFEST}'s entry for {path.name} lacks what the model card needs "
+                         f"({type(error).__name__}: {error}): rebuild it with make tflite") from None
     staging = target.with_name(f".{target.name}.shipping-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -99,8 +140,8 @@ def ship(s: Shipment) -> Path:
         shutil.copyfile(path, staging / path.name)
         (staging / "labels.txt").write_text("".join(f"{label}\n" for label in labels))
         (staging / "manifest.json").write_text(json.dumps({**common, "artifacts": {path.name: entry}}, indent=2) + "\n")
-        (staging / "MODEL_CARD.md").write_text(model_card(facts))
-        for name, source in kotlin.examples(facts).items():
+        (staging / "MODEL_CARD.md").write_text(card_text)
+        for name, source in examples.items():
             (staging / "kotlin" / name).write_text(source)
         replace_folder(staging, target)
     finally:

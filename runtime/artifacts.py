@@ -41,11 +41,43 @@ def parse_name(filename: str) -> tuple[str, str]:
 
 
 def read_manifest(folder: Path) -> dict:
-    """The manifest of a variant's folder ({} when there is none or it is unreadable)."""
+    """The manifest of a variant's folder ({} when there is none, it is unreadable or not a JSON object)."""
     try:
-        return json.loads((Path(folder) / MANIFEST).read_text())
+        manifest = json.loads((Path(folder) / MANIFEST).read_text())
     except (OSError, ValueError):
         return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+# The entry fields that bench, ship and card read, with their JSON types: a manifest that garbles one
+# (damaged, edited by hand) is not trusted for any of them.
+ENTRY_TYPES = {"sha256": str, "precision": str, "size_bytes": int, "input_size": int, "num_classes": int,
+               "parameters": int, "weights": (str, type(None)), "output": str, "inputs": list, "outputs": list,
+               "validation": dict}
+
+
+def _json_type(value) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")
+
+
+def checked_entry(manifest: dict, file_name: str) -> dict | None:
+    """`file_name`'s entry in a manifest (read_manifest's), None where it has none; a ValueError
+    says what is garbled: the entries or this one not a JSON object, a field of the wrong type."""
+    entries = manifest.get("artifacts", {})
+    if not isinstance(entries, dict):
+        raise ValueError(f'its "artifacts" is a JSON {_json_type(entries)}, not an object')
+    entry = entries.get(file_name)
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        raise ValueError(f"its entry for {file_name} is a JSON {_json_type(entry)}, not an object")
+    wrong = [key for key, kind in ENTRY_TYPES.items()  # true/false is no number (nor any of these)
+             if key in entry and (not isinstance(entry[key], kind) or isinstance(entry[key], bool))]
+    wrong += ["variant"] if not isinstance(manifest.get("variant", ""), str) else []
+    if wrong:
+        raise ValueError(f"its entry for {file_name} has {', '.join(wrong)} of the wrong JSON type")
+    return entry
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -139,13 +171,14 @@ def _read_for_update(folder: Path) -> dict:
         return {}
     try:
         manifest = json.loads(path.read_text())
-        if isinstance(manifest, dict):
+        if isinstance(manifest, dict) and isinstance(manifest.get("artifacts", {}), dict):
             return manifest
     except (OSError, ValueError):
         pass
     kept = path.with_name(f"{MANIFEST}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
     os.replace(path, kept)
-    print(f"warning: {path} was not valid JSON; kept it as {kept.name} and started a new one", file=sys.stderr)
+    print(f"warning: {path} was not a readable manifest; kept it as {kept.name} and started a new one",
+          file=sys.stderr)
     return {}
 
 
@@ -187,7 +220,10 @@ def _manifest_entry(path: str) -> dict:
     top-level keys: before manifest version 3 they held the *latest* conversion's size and
     classes, which need not be this file's (its own shapes are read from the file instead)."""
     manifest = read_manifest(os.path.dirname(path))
-    entry = manifest.get("artifacts", {}).get(os.path.basename(path))
+    try:
+        entry = checked_entry(manifest, os.path.basename(path))
+    except ValueError:  # a garbled manifest says nothing: the file is checked as one without a manifest
+        return {}
     if entry is None:  # a manifest for other files says nothing about this one
         return {}
     return {"variant": manifest.get("variant"), **entry}

@@ -80,7 +80,7 @@ def _start(tmp_path) -> tuple[subprocess.Popen, int]:
 def test_a_signal_to_the_filter_stops_its_command_and_exits_as_a_shell_reports_it(tmp_path, stop):
     quiet, child = _start(tmp_path)
     quiet.send_signal(stop)
-    assert quiet.wait(timeout=10) == 128 + stop
+    assert quiet.wait(timeout=30) == 128 + stop  # generous: a loaded 2-core machine once needed more than 10 s
     assert _gone_within(child, 5)
 
 
