@@ -13,25 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-import tensorflow as tf
 import tf_keras as keras
 
 import models
 from runtime.cli import run_command
 
 from . import outputs
-from .data import AUTOTUNE, eval_images
+from .data import labelled_batches
 from .folders import LabelledFiles, scan
-
-
-def batches(files: LabelledFiles, size: int, classes: int, batch: int, shuffle_seed: int | None = None):
-    """Centre-cropped images as the shipped file sees them (no augmentation), one-hot targets."""
-    data = tf.data.Dataset.zip((eval_images(files.files, size), tf.data.Dataset.from_tensor_slices(files.labels)))
-    data = data.cache()
-    if shuffle_seed is not None:
-        data = data.shuffle(len(files), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return (data.batch(batch).map(lambda x, y: (tf.cast(x, tf.float32), tf.one_hot(y, classes)),
-                                  num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE))
 
 
 def train_plain(variant: str, data: str, out: str, size: int, epochs: int = 12, batch: int = 32,
@@ -46,10 +35,10 @@ def train_plain(variant: str, data: str, out: str, size: int, epochs: int = 12, 
     model.compile(keras.optimizers.Adam(1e-3), "categorical_crossentropy",
                   metrics=[keras.metrics.CategoricalAccuracy(name="top1")])
     started = time.perf_counter()
-    model.fit(batches(every, size, classes, batch, seed), epochs=epochs, verbose=2)
+    model.fit(labelled_batches(every, size, classes, batch, shuffle_seed=seed), epochs=epochs, verbose=2)
     seconds = time.perf_counter() - started
     held = splits.held_out
-    top1 = model.evaluate(batches(held, size, classes, batch), verbose=0, return_dict=True)["top1"]
+    top1 = model.evaluate(labelled_batches(held, size, classes, batch), verbose=0, return_dict=True)["top1"]
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     outputs.save_keras(model, folder / "model.keras")

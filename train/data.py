@@ -116,14 +116,23 @@ class Pipeline:
 
     def labelled(self, files: LabelledFiles, size: int) -> tf.data.Dataset:
         """Any labelled files as the held-out images are served (val/, test/)."""
-        labels = tf.data.Dataset.from_tensor_slices(files.labels)
-        data = tf.data.Dataset.zip((eval_images(files.files, size), labels))
-        if self.cache:
-            data = data.cache()
-        # eval_images' options (no autotune thread) carry through zip, cache, batch and map
-        return (data.batch(self.batch_size)
-                .map(lambda images, labels: (tf.cast(images, tf.float32), tf.one_hot(labels, self.num_classes)))
-                .prefetch(AUTOTUNE))
+        return labelled_batches(files, size, self.num_classes, self.batch_size, self.cache)
+
+
+def labelled_batches(files: LabelledFiles, size: int, num_classes: int, batch_size: int, cache: bool = True,
+                     shuffle_seed: int | None = None) -> tf.data.Dataset:
+    """Centre-cropped images as the shipped file sees them (no augmentation), float32 batches with
+    one-hot targets; reshuffled every epoch with `shuffle_seed`."""
+    labels = tf.data.Dataset.from_tensor_slices(files.labels)
+    data = tf.data.Dataset.zip((eval_images(files.files, size), labels))
+    if cache:
+        data = data.cache()
+    if shuffle_seed is not None:
+        data = data.shuffle(len(files), seed=shuffle_seed, reshuffle_each_iteration=True)
+    # eval_images' options (no autotune thread) carry through zip, cache, batch and map
+    return (data.batch(batch_size)
+            .map(lambda images, labels: (tf.cast(images, tf.float32), tf.one_hot(labels, num_classes)))
+            .prefetch(AUTOTUNE))
 
 
 def should_cache(train_files: LabelledFiles) -> bool:
