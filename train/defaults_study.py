@@ -61,6 +61,10 @@ def markdown(cells: list[dict]) -> str:
 
 
 def study(folders: list[str], variants: list[str], size: int, out: Path, methods=METHODS) -> list[dict]:
+    from .folders import scan
+
+    for folder in folders:  # every folder readable before anything is written or trained
+        scan(folder)
     out.mkdir(parents=True, exist_ok=True)
     results = out / "defaults_study.json"
     cells = json.loads(results.read_text()) if results.is_file() else []

@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown set(s) {', '.join(unknown)}; valid: {', '.join(SETS)}")
 
     def build() -> str:
+        from runtime.artifacts import ensure_writable
+
+        ensure_writable(Path(a.out))
         lines = []
         for name in names:
             counts = write_set(Path(a.out) / name, SETS[name](a.seed))
