@@ -78,7 +78,7 @@ test: $(STAMP)  ## the default suite (small models; under ~15 min on 2 cores; ma
 test-slow: $(STAMP)  ## full-size models and resolutions
 	$(PY) -m pytest -m slow
 
-test-faults: $(STAMP)  ## the fault-injection suite alone (damaged and odd input, every command); rewrites docs/reliability.md
+test-faults: $(STAMP)  ## the fault-injection suite alone (damaged and odd input, signals, full disk; every command); rewrites docs/reliability.md
 	$(PY) -m pytest tests/faults -q
 
 tflite: $(STAMP)  ## VARIANT=ghost_s PRECISION=int8 [SIZE= CLASSES= WEIGHTS= DATA= CALIB= OUT= FORCE=1] (with WEIGHTS: VARIANT, SIZE, CLASSES, labels from the file)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime import artifacts
-from runtime.artifacts import ARTIFACT_FACTS
+from runtime.artifacts import ARTIFACT_FACTS, sha256
 from runtime.cli import run_command
 from runtime.files import replace_folder
 
@@ -80,16 +80,17 @@ def _latency_row(row: dict) -> dict:
 
 
 def measured_latency(path: Path, bench_dir: str) -> list[dict]:
-    """Rows of `make bench` that timed this very file (same sha256-named path); a results.json that
-    is not bench's is a ValueError naming it."""
+    """Rows of `make bench` that timed this very file (its path and its sha256: a file converted
+    again since is another file); a results.json that is not bench's is a ValueError naming it."""
     results = Path(bench_dir) / "results.json"
     if not results.is_file():
         return []
     document = _json_of(results, "make bench")
     rows = document.get("records") if isinstance(document, dict) else None
     try:
+        digest = sha256(path.read_bytes())
         return [_latency_row(r) for r in rows if r.get("status") == "ok" and r.get("latency")
-                and Path(r["path"]).resolve() == path.resolve()]
+                and Path(r["path"]).resolve() == path.resolve() and r.get("file_sha256") == digest]
     except (AttributeError, KeyError, TypeError) as error:
         raise ValueError(f"{results} is not what make bench writes ({type(error).__name__}: {error}): run make bench "
                          "again or delete it") from None
@@ -106,6 +107,11 @@ def evaluation_of(path: Path) -> dict | None:
     if not (isinstance(evaluation, dict) and all(_is_number(evaluation.get(key)) for key in figures)):
         raise ValueError(f"{report} is not what make evaluate writes (no top-1 and image count): run make evaluate "
                          "again or delete it")
+    if evaluation.get("model_sha256") != sha256(path.read_bytes()):
+        print(f"warning: {report} scored another file than {path.name} (converted again since, or evaluated "
+              "before evaluations recorded the file's sha256): left out of the card; run make evaluate again",
+              file=sys.stderr)
+        return None
     return evaluation
 
 

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from .files import remove_orphans, write_failed
+
 # Every precision a .tflite can have; convert.recipes has one recipe per name (tested).
 PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8", "int8_qat")
 MANIFEST = "manifest.json"
@@ -82,10 +84,14 @@ def checked_entry(manifest: dict, file_name: str) -> dict | None:
 
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Temporary file in the same folder, fsync, rename: readers see the old file or the
-    new one, never a partial one, even if the process dies mid-write."""
+    new one, never a partial one, even if the process dies mid-write. The temporary's name
+    carries the writer's pid: one a killed writer left is removed by the next write of that
+    file. A failed write (a full disk) names the file and leaves the old one."""
     payload = data.encode() if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    prefix = f".{path.name}."
+    remove_orphans(path.parent, prefix, suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{prefix}{os.getpid()}-", suffix=".tmp")
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; artifacts are ordinary files
@@ -95,6 +101,9 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise write_failed(path, error) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -207,6 +216,7 @@ class ModelInfo:
     input_size: int | None = None   # square spatial size of the (NHWC) input
     num_classes: int | None = None
     weights: str | None = None      # the Keras weights the file was converted from (manifest)
+    sha256: str = ""                # of the bytes measured: results name the very file they timed
     problem: str = ""               # non-empty: the file failed a check (verify) and must not run
 
     @property
@@ -244,11 +254,10 @@ def _shapes(path: str) -> tuple[int | None, int | None, str]:
     return size, int(out_shape[-1]) if len(out_shape) else None, ""
 
 
-def _file_problem(path: str, entry: dict) -> str:
+def _file_problem(data: bytes, entry: dict) -> str:
     """Why the bytes cannot be the model they claim to be, or "": the TFLite file identifier,
     then the sha256 its manifest entry recorded (a flipped byte in the weights passes the
     flatbuffer verifier; only the checksum sees it)."""
-    data = Path(path).read_bytes()
     if data[4:8] != b"TFL3":
         return "not a TFLite file (no TFL3 identifier at byte 4): truncated, or another format"
     recorded = entry.get("sha256")
@@ -263,12 +272,13 @@ def describe(path: str) -> ModelInfo:
     `problem` says which check failed."""
     variant, precision = parse_name(path)
     entry = _manifest_entry(path)
-    problem = _file_problem(path, entry)
+    data = Path(path).read_bytes()
+    problem = _file_problem(data, entry)
     input_size, num_classes, refused = _shapes(path) if not problem else (None, None, "")
     return ModelInfo(
         path=os.path.abspath(path), name=os.path.basename(path),
         variant=entry.get("variant", variant), precision=entry.get("precision", precision),
         size_bytes=os.path.getsize(path),
         input_size=entry.get("input_size", input_size),
-        num_classes=entry.get("num_classes", num_classes), weights=entry.get("weights"),
+        num_classes=entry.get("num_classes", num_classes), weights=entry.get("weights"), sha256=sha256(data),
         problem=problem or refused)

@@ -30,12 +30,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def temporary_directory(prefix: str) -> tempfile.TemporaryDirectory:
-    """A TemporaryDirectory named `{prefix}{pid}-...`. A SIGKILL gives no process the chance to
-    remove its own (calibration folders reach 100 MB), so each new one first removes those
-    whose process is gone."""
-    for path in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+def write_failed(path: Path, error: OSError) -> OSError:
+    """The one-line error for a file that could not be written (a full disk, a quota)."""
+    return OSError(error.errno, f"cannot write {str(path)!r}: {error.strerror or error}; "
+                                "free space there or choose another OUT")
+
+
+def remove_orphans(folder: Path, prefix: str, suffix: str = "") -> None:
+    """Removes the files and folders `{prefix}{pid}-...{suffix}` in `folder` whose process is gone
+    (a SIGKILL gives no process the chance to remove its own temporaries)."""
+    for path in Path(folder).glob(f"{prefix}*{suffix}"):
         pid = path.name[len(prefix):].split("-", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def temporary_directory(prefix: str) -> tempfile.TemporaryDirectory:
+    """A TemporaryDirectory named `{prefix}{pid}-...`; each new one first removes those whose
+    process is gone (calibration folders reach 100 MB)."""
+    remove_orphans(Path(tempfile.gettempdir()), prefix)
     return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-")

@@ -55,7 +55,7 @@ class Job:
                     variant=m.variant, precision="keras-fp32" if keras else m.precision,
                     backend=self.backend.label, threads=self.threads,
                     machine=self.options.get("machine", ""),
-                    file_size_bytes=None if keras else m.size_bytes)
+                    file_size_bytes=None if keras else m.size_bytes, file_sha256="" if keras else m.sha256)
         return Record(**{**base, **fields})
 
     def to_dict(self) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class Record:
     runtime: str = ""               # library and version that ran the model
     machine: str = ""
     file_size_bytes: int | None = None
+    file_sha256: str = ""           # the file timed ("" for the Keras baseline): the model card matches on it
     init_ms: float | None = None
     first_ms: float | None = None
     latency: Latency | None = None

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from runtime.files import replace_folder
+from runtime.files import remove_orphans, replace_folder
 
 SHAPES = ("disc", "square", "triangle", "star", "ring", "cross")
 FILLS = ("solid", "striped", "dotted")
@@ -250,24 +250,6 @@ def _existing(out: Path, params: dict) -> str:
     return "same" if meta == params and _is_complete(out, params) else "other-demo"
 
 
-def _remove_stale_partials(out: Path) -> None:
-    """Temp folders of runs that were killed (their process is gone)."""
-    for path in out.parent.glob(f"{out.name}.partial-*"):
-        pid = path.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _write_all(tmp: Path, params: dict) -> None:
     for split in SPLITS:
         for name in params["classes"]:
@@ -293,7 +275,7 @@ def generate(out: str | Path, train_per_class: int = 400, val_per_class: int = 5
         print(f"{out} already holds this demo set ({size}px, seed {seed}); nothing to do")
         return _summary(out, params, generated=False)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_partials(out)
+    remove_orphans(out.parent, f"{out.name}.partial-")  # the folders of killed runs
     tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:

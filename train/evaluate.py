@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.artifacts import check_distinct_labels, read_labels
+from runtime.artifacts import check_distinct_labels, read_labels, sha256
 from runtime.cli import run_command
 
 from .data import eval_images
@@ -30,8 +30,14 @@ SPLITS = ("held-out", "all")
 class Model:
     path: Path
     size: int
+    num_classes: int
     labels: list[str] | None
+    labels_source: str = ""  # where `labels` came from, for error messages
     keras_model: object = None  # the loaded tf-keras model of a .keras file
+
+    @property
+    def label_source(self) -> str:
+        return self.labels_source or f"MODEL {str(self.path)!r}"
 
     @property
     def is_tflite(self) -> bool:
@@ -55,7 +61,7 @@ def packed_labels(tflite: Path) -> list[str] | None:
             if name is None:
                 return None
             text = archive.read(name).decode()
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, UnicodeDecodeError):  # no zip tail, or not a labels file: no packed labels
         return None
     labels = [line.strip() for line in text.splitlines() if line.strip()]
     check_distinct_labels(labels, f"the labels packed inside {tflite}")
@@ -63,39 +69,69 @@ def packed_labels(tflite: Path) -> list[str] | None:
 
 
 def open_model(path: str | Path) -> Model:
+    """The model checked before any image is read: a .tflite as bench checks it (TFLite identifier,
+    the sha256 its manifest recorded, LiteRT's verifier), a .keras as make tflite's WEIGHTS; either
+    must be an image classifier, and its labels must name each of its outputs once."""
     path = Path(path)
     if not path.is_file() or path.suffix not in (".keras", ".tflite"):
         raise FileNotFoundError(f"MODEL {str(path)!r} is not a .keras or .tflite file; give one "
                                 "(make train writes runs/VARIANT/model.keras, make tflite artifacts/...)")
-    beside = path.parent / "labels.txt"
-    labels = read_labels(beside) if beside.is_file() else None
-    if path.suffix == ".tflite":
-        from ai_edge_litert.interpreter import Interpreter
+    model = _open_tflite(path) if path.suffix == ".tflite" else _open_keras(path)
+    if model.labels is None:
+        beside = path.parent / "labels.txt"
+        if beside.is_file():
+            model.labels, model.labels_source = read_labels(beside), f"labels file {str(beside)!r}"
+    if model.labels is not None and len(model.labels) != model.num_classes:
+        raise ValueError(f"{model.labels_source} has {len(model.labels)} class names but MODEL {str(path)!r} "
+                         f"has {model.num_classes} outputs; put the labels.txt of the run that made it beside it")
+    return model
 
-        shape = Interpreter(model_path=str(path)).get_input_details()[0]["shape"]
-        return Model(path, int(shape[1]), packed_labels(path) or labels)
-    import tf_keras as keras
 
+def _open_tflite(path: Path) -> Model:
+    from runtime.artifacts import describe
+
+    info = describe(str(path))
+    if info.problem:
+        raise ValueError(f"MODEL {str(path)!r} cannot be evaluated: {info.problem}")
+    if info.input_size is None or info.num_classes is None:
+        raise ValueError(f"MODEL {str(path)!r} is not an image classifier (a square image in, one score per "
+                         "class out); give a file that make tflite wrote")
+    packed = packed_labels(path)
+    return Model(path, info.input_size, info.num_classes, packed, f"the labels packed inside {str(path)!r}")
+
+
+def _open_keras(path: Path) -> Model:
     import models  # noqa: F401  (registers the custom objects that .keras files name)
+    from models.weights import load_saved
 
-    model = keras.models.load_model(path, compile=False)
-    if model.input_shape[1] is None:
-        raise ValueError(f"{path} has no fixed input size; save it with one (make train does)")
-    return Model(path, int(model.input_shape[1]), labels, model)
+    model = load_saved(str(path))
+    input_shape, output_shape = model.input_shape, model.output_shape
+    if not (isinstance(input_shape, tuple) and len(input_shape) == 4 and isinstance(output_shape, tuple)
+            and len(output_shape) == 2):
+        raise ValueError(f"MODEL {str(path)!r} is not an image classifier (one image in, one score per class "
+                         "out); give the model.keras that make train wrote")
+    if input_shape[1] is None:
+        raise ValueError(f"MODEL {str(path)!r} has no fixed input size; save it with one (make train does)")
+    return Model(path, int(input_shape[1]), int(output_shape[-1]), None, keras_model=model)
 
 
-def matched_labels(labels: list[str] | None, source: Path, splits: Splits) -> list[int]:
-    """For each DATA class, the output index of the model (from `source`) whose class names are
-    `labels`; a mismatch is a one-line error."""
+def matched_labels(labels: list[str] | None, source: str | Path, splits: Splits) -> list[int]:
+    """For each DATA class, the output index of the model whose class names are `labels` (read
+    from `source`); a mismatch is a one-line error."""
     if labels is None:
-        raise ValueError(f"{source} has no labels (no labels.txt beside it, none packed inside); put the "
-                         "training run's labels.txt next to it")
+        raise ValueError(f"{source} has no labels (no labels.txt beside it, none packed inside); "
+                         "put the training run's labels.txt next to it")
     missing = [name for name in splits.class_names if name not in labels]
     if missing:
-        raise ValueError(f"DATA classes {', '.join(missing[:5])} are not among the model's labels "
-                         f"({', '.join(labels[:5])}{', ...' if len(labels) > 5 else ''}); "
-                         "evaluate on folders named as the training classes")
+        raise ValueError(f"DATA classes {_names(missing)} are not among the class names in {source} "
+                         f"({_names(labels)}); evaluate on folders named as the training classes")
     return [labels.index(name) for name in splits.class_names]
+
+
+def _names(names: list[str], shown: int = 5, longest: int = 40) -> str:
+    """A few names for a one-line message, each cut to `longest` characters."""
+    cut = [name if len(name) <= longest else name[:longest] + "..." for name in names[:shown]]
+    return ", ".join(cut) + (", ..." if len(names) > shown else "")
 
 
 def images_of(files: LabelledFiles, size: int) -> np.ndarray:
@@ -154,16 +190,16 @@ def evaluate(model_path: str, data: str, out: str | None = None, reference: str 
     other = open_model(reference) if reference else None
     splits = scan(data, val_fraction, seed)
     files = splits.held_out if split == "held-out" else _all(splits)
-    index = matched_labels(model.labels, model.path, splits)
+    index = matched_labels(model.labels, model.label_source, splits)
     images = images_of(files, model.size)
     predictions = model.predict(images)
     labels = np.asarray(files.labels)
-    result = {"model": str(model.path), "data": str(data),
+    result = {"model": str(model.path), "model_sha256": sha256(model.path.read_bytes()), "data": str(data),
               "split": splits.layout if split == "held-out" else "all images", "input_size": model.size,
               **scores(labels, predictions, splits.class_names, index), "classes": splits.class_names,
               "skipped_files": len(splits.skipped)}
     if other is not None:
-        other_index = matched_labels(other.labels, other.path, splits)
+        other_index = matched_labels(other.labels, other.label_source, splits)
         other_images = images if other.size == model.size else images_of(files, other.size)
         ours = _to_data(predictions.argmax(1), index)
         theirs = _to_data(other.predict(other_images).argmax(1), other_index)

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from runtime.artifacts import atomic_write  # noqa: E402
+from runtime.files import remove_orphans, write_failed  # noqa: E402
 
 HISTORY_COLUMNS = ("epoch", "stage", "image_size", "randaug", "mixup", "dropout", "frozen_backbone", "loss",
                    "train_top1", "val_loss", "val_top1", "val_top5", "learning_rate", "train_images_per_s",
@@ -67,13 +68,19 @@ def write_labels(path: Path, class_names: list[str]) -> None:
 
 
 def save_keras(model, path: Path) -> None:
-    """model.save into a temporary .keras beside `path`, then rename (Keras insists on the suffix)."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
+    """model.save into a temporary .keras beside `path`, then rename (Keras insists on the suffix).
+    The temporary's name carries the pid: one a killed run left is removed by the next save."""
+    prefix = f".{path.stem}."
+    remove_orphans(path.parent, prefix, suffix=".keras")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{prefix}{os.getpid()}-", suffix=".keras")
     os.close(handle)
     try:
         model.save(temporary)
         os.chmod(temporary, 0o644)  # mkstemp makes 0600; a model file is an ordinary file
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise write_failed(path, error) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -11,6 +11,7 @@ every stage is a new model.)
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import sys
@@ -26,10 +27,12 @@ import models
 from models.registry import base_name
 from models.weights import check_switches, transfer_weights
 from runtime.artifacts import ensure_writable
+from runtime.files import write_failed
 
 from . import adapt, outputs, progressive, recipes
 from .data import Pipeline, images_per_second, should_cache
 from .folders import Splits, scan
+from .state import DamagedRun, checkpoint_prefix, read_state, verify_checkpoint
 
 CHECKPOINTS = "checkpoints"
 # Settings added after runs existed: at their defaults they stay out of the fingerprint, so
@@ -373,28 +376,37 @@ class Run:
     def load_state(self) -> None:
         if not self.state_path.is_file():
             return
-        state = json.loads(self.state_path.read_text())
+        state = read_state(self.state_path)
         if state["fingerprint"] != self.state["fingerprint"]:
             changed = sorted(k for k in self.state["fingerprint"]
                              if state["fingerprint"].get(k) != self.state["fingerprint"][k])
             raise ValueError(f"OUT {str(self.out)!r} holds a run with other settings ({', '.join(changed)}); "
                              "rerun the same command to resume it, or choose another OUT")
+        if state["checkpoint"]:
+            state["checkpoint"] = checkpoint_prefix(self.out / CHECKPOINTS, state["checkpoint"]).name
+            verify_checkpoint(self.out / CHECKPOINTS / state["checkpoint"])
+        if state["best"] and not (self.out / "model.keras").is_file():
+            forget_lost_best(state, self.out, self.s.epochs)
         self.state = state
 
     def save_epoch(self, row: dict) -> None:
         """Checkpoint first, then the state that points to it: a kill between the two leaves
         the previous state and its checkpoint (kept: max_to_keep=2) consistent."""
-        path = self.manager.save(checkpoint_number=row["epoch"])
+        try:
+            path = self.manager.save(checkpoint_number=row["epoch"])
+        except tf.errors.OpError as error:  # a full disk: TensorFlow's own error type, not OSError
+            raise write_failed(self.out / CHECKPOINTS, OSError(errno.EIO, error.message)) from None
         self.state["history"].append(row)
         self.state["completed_epochs"] = row["epoch"]
-        self.state["checkpoint"] = path
+        self.state["checkpoint"] = Path(path).name  # by name: the run folder may move
         self.state["phase"] = [self.phase.stage.index, self.phase.frozen]
         outputs.write_json(self.state_path, self.state)
 
     # -- model per phase
     def enter_phase(self, phase: Phase) -> None:
         keras.backend.clear_session()
-        checkpoint, saved = self.state["checkpoint"], self.state.get("phase")  # saved: [stage, frozen]
+        saved = self.state.get("phase")  # [stage, frozen]
+        checkpoint = self.state["checkpoint"] and str(self.out / CHECKPOINTS / self.state["checkpoint"])
         with self.plan.strategy.scope():
             keras.utils.set_random_seed(self.s.seed + phase.stage.index)
             model = build_network(self.plan, phase.stage.size, phase.stage.dropout, training=True)
@@ -521,6 +533,16 @@ class Run:
         scalars.write(row)
         self.write_reports()
         print(epoch_line(row, self.s.epochs), flush=True)
+
+
+def forget_lost_best(state: dict, out: Path, epochs: int) -> None:
+    """model.keras was removed from a run folder: the remaining epochs keep the best of theirs;
+    a finished run has none left to write one."""
+    lost = f"{out / 'model.keras'} (epoch {state['best'].get('epoch')}'s model) is missing"
+    if state["completed_epochs"] >= epochs:
+        raise DamagedRun(out, f"{lost} and the run is complete; train again into another OUT")
+    print(f"warning: {lost}; keeping the best of the remaining epochs", file=sys.stderr)
+    state["best"] = None
 
 
 def is_better(row: dict, best: dict | None) -> bool:

@@ -114,3 +114,16 @@ def test_the_card_carries_what_make_evaluate_and_make_bench_measured(trained_tin
     assert f"`make evaluate`: top-1 {evaluation['top1']:.2%}" in card
     assert "`make bench`:" in card and "ms p50 on `cpu`, 1 thread(s)" in card
     assert "held-out top-1 on 32 labelled images" in card  # from the conversion's own labelled scoring
+
+    # The file replaced by another one (here: its fp32 sibling's bytes, with a manifest entry to match):
+    # the figures measured on the old file must not reach the new file's card.
+    fp32 = model.with_name("ghost_tiny_fp32.tflite")
+    model.write_bytes(fp32.read_bytes())
+    manifest_path = model.parent / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["artifacts"][model.name] = {**manifest["artifacts"][fp32.name], "precision": "int8"}
+    manifest_path.write_text(json.dumps(manifest))
+    assert ship_main(["ghost_tiny", "--artifacts", str(artifacts), "--out", str(tmp_path / "dist"),
+                      "--bench", str(tmp_path / "bench")]) == 0
+    card = (tmp_path / "dist" / "ghost_tiny" / "MODEL_CARD.md").read_text()
+    assert "`make evaluate`:" not in card and "`make bench`:" not in card

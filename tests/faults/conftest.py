@@ -53,6 +53,18 @@ def good_keras(tmp_path_factory, small_demo, tiny_variant) -> Path:
 
 
 @pytest.fixture(scope="session")
+def good_run(tmp_path_factory, small_demo, tiny_variant) -> Path:
+    """A finished make train run (3 epochs of ghost_tiny at 48 px): model.keras, labels.txt,
+    checkpoints/. Returns the run folder."""
+    from tests.conftest import TRAIN_FAST
+    from train.__main__ import main as train_main
+
+    run = tmp_path_factory.mktemp("faults") / "run"
+    assert train_main([*TRAIN_FAST, "--data", str(small_demo), "--out", str(run)]) == 0
+    return run
+
+
+@pytest.fixture(scope="session")
 def good_evaluation(tmp_path_factory, good_artifacts, small_demo) -> dict:
     """What make evaluate wrote for the good .tflite (evaluation.json)."""
     from train.evaluate import main as evaluate_main

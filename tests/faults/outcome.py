@@ -27,8 +27,14 @@ KINDS = tuple(MEANING)
 OUTCOME_DOC = [f"- **{kind}**: {meaning}" for kind, meaning in MEANING.items()]
 TRACEBACK = "Traceback (most recent call last)"
 _ERROR_LINE = re.compile(r"^(?:[\w.]+: )?error: ")  # `error: ...`, `bench: error: ...`
-# What an interrupted atomic write, a shipment or a write check leaves behind.
-_TEMPORARY = re.compile(r"^\..+\.tmp$|\.shipping-\d+$|^\.write-check-|\.old-\d+$")
+# What an interrupted atomic write or model save, a shipment or a write check leaves behind.
+_TEMPORARY = re.compile(r"^\..+\.tmp$|\.shipping-\d+$|^\.write-check-|\.old-\d+$|^\..+\.\d+-\w+\.keras$")
+
+
+def is_temporary(name: str) -> bool:
+    return bool(_TEMPORARY.search(name))
+
+
 # TensorFlow's autograph writes the modules it generates to TMPDIR and removes them when Python exits.
 _TENSORFLOW_OWN = re.compile(r"^__autograph_generated_file\w+\.py$")
 
@@ -70,6 +76,13 @@ def in_process(main: Callable[[list[str]], int], argv: list[str]) -> Finished:
 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+# `python -c TINY_COMMAND module args...`: `python -m module args...` in a process where ghost_tiny
+# is registered (it exists only where registered), after runtime, as every command imports it first.
+TINY_COMMAND = ("import runtime, runpy, sys; from tests.conftest import register_tiny; register_tiny(); "
+                "module = sys.argv.pop(1); sys.argv[0] = module; runpy.run_module(module, run_name='__main__', "
+                "alter_sys=True)")
 
 
 def as_process(module: str, args: list[str], env: dict[str, str], timeout: float = 240) -> Finished:

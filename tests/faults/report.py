@@ -71,11 +71,16 @@ def _reasons(entries: list[Entry], notes: dict[str, str]) -> list[str]:
 
 def markdown(entries: list[Entry]) -> str:
     notes = _notes(entries)
-    lines = ["# Reliability: damaged and odd input", "",
+    lines = ["# Reliability: damaged and odd input, signals, full disks", "",
              "What each command does when it is handed a damaged file, a garbled JSON file, an odd labels file or",
-             "image, or a path with spaces and unicode. Every case below is a test in `tests/faults/`, fed input",
-             "made by a seeded random generator: the seed is in the case name (`truncated-seed3`), so a case",
-             "reproduces exactly. Regenerate this page with `make test-faults` (a full run of the suite rewrites it).",
+             "image, a path with spaces and unicode, a damaged or moved run folder, a full disk, or a second",
+             "command writing into the same folder; and what is left after SIGTERM, Ctrl-C (SIGINT to the whole",
+             "process group) or SIGKILL at a random point of make train, tflite, qat and bench: no process, no",
+             "traceback, every file in OUT the previous complete one or a new complete one, and a rerun that",
+             "finishes (a run resumes) and leaves no temporary file. Every case below is a test in `tests/faults/`,",
+             "fed input made by a seeded random generator: the seed is in the case name (`truncated-seed3`), so a",
+             "case reproduces exactly (a signal's point is a seeded fraction of the command's uninterrupted time on",
+             "the machine). Regenerate this page with `make test-faults` (a full run of the suite rewrites it).",
              "", "Verdicts:", "", *OUTCOME_DOC,
              f"- **{KNOWN_GAP}** (G1, G2, ...): the case is marked `xfail(strict=True)`: today's verdict is not the "
              "one it must be; the reason at the end says why and where the fix belongs. Once fixed the case passes, "

@@ -15,7 +15,6 @@ from runtime.artifacts import ENTRY_TYPES, MANIFEST, checked_entry, read_manifes
 from tests.conftest import TRAIN_FAST
 from tests.faults.conftest import CLASSES, SIZE, TFLITE, VARIANT, json_text
 from tests.faults.corrupt import cases, damaged_json
-from tests.faults.gaps import TRAIN_STATE_UNCHECKED
 from tests.faults.outcome import CLEAR, OK, acceptance, in_process, refusal, writes_under
 from train.__main__ import main as train_main
 
@@ -148,8 +147,7 @@ OTHER_RUN_STATE = {"fingerprint": {"variant": "ghost_b0", "size": 224}, "complet
 
 
 @pytest.mark.fault("damaged state.json", TRAIN)
-@pytest.mark.parametrize(("kind", "seed"), cases(STATE_DAMAGE, dict.fromkeys(STATE_DAMAGE,
-                                                                             TRAIN_STATE_UNCHECKED)))
+@pytest.mark.parametrize(("kind", "seed"), cases(STATE_DAMAGE))
 def test_train_refuses_a_damaged_state_naming_it(kind, seed, case, small_demo, tiny_variant, verdict):
     run = case.root / "my run"
     (run / "checkpoints").mkdir(parents=True)

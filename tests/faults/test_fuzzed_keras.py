@@ -6,7 +6,6 @@ from convert.__main__ import main as convert_main
 from quantize.report import main as quant_report_main
 from tests.faults.conftest import CLASSES, SIZE, TFLITE, VARIANT, weights_region
 from tests.faults.corrupt import cases, damaged
-from tests.faults.gaps import EVALUATE_LOADS_KERAS_UNCHECKED
 from tests.faults.outcome import CLEAR, in_process, refusal
 from train.evaluate import main as evaluate_main
 
@@ -15,9 +14,6 @@ DAMAGE = {"truncated": 3, "bit-flipped": 3, "zero-filled": 2, "random-bytes": 1,
 # A good file under another name: (file name, where its bytes come from).
 MISNAMED = {"keras-named-h5": ("model.h5", "keras"), "tflite-named-keras": ("model.keras", "tflite"),
             "keras-named-tflite": ("model.tflite", "keras")}
-# evaluate refuses only the misnamed .h5 clearly (by its extension); every other case is the same gap.
-KERAS_GAPS = dict.fromkeys([*DAMAGE, *(kind for kind in MISNAMED if kind != "keras-named-h5")],
-                           EVALUATE_LOADS_KERAS_UNCHECKED)
 
 
 def _damaged_keras(case, good_keras, kind: str, seed: int):
@@ -75,7 +71,7 @@ def test_quant_report_refuses_damaged_weights_naming_them(kind, seed, case, good
 
 
 @pytest.mark.fault(GROUP, EVALUATE)
-@pytest.mark.parametrize(("kind", "seed"), cases(DAMAGE, KERAS_GAPS))
+@pytest.mark.parametrize(("kind", "seed"), cases(DAMAGE))
 def test_evaluate_refuses_a_damaged_keras_model_naming_it(kind, seed, case, good_keras, small_demo, verdict):
     verdict(_evaluate_refusal(case, _damaged_keras(case, good_keras, kind, seed), small_demo), CLEAR)
 
@@ -94,6 +90,6 @@ def test_quant_report_refuses_misnamed_weights_naming_them(kind, case, good_kera
 
 
 @pytest.mark.fault(GROUP, EVALUATE)
-@pytest.mark.parametrize("kind", [pytest.param(kind, marks=KERAS_GAPS.get(kind, ())) for kind in MISNAMED])
+@pytest.mark.parametrize("kind", MISNAMED)
 def test_evaluate_refuses_a_misnamed_model_naming_it(kind, case, good_keras, good_artifacts, small_demo, verdict):
     verdict(_evaluate_refusal(case, _misnamed(case, good_keras, good_artifacts, kind), small_demo), CLEAR)

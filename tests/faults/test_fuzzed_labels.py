@@ -8,7 +8,6 @@ import pytest
 from convert.__main__ import main as convert_main
 from tests.faults.conftest import CLASSES, SIZE, TFLITE, VARIANT, class_names, json_text
 from tests.faults.corrupt import cases, random_name, rng_for
-from tests.faults.gaps import EVALUATE_LABELS_UNCOUNTED
 from tests.faults.outcome import CLEAR, OK, acceptance, in_process, refusal, writes_nothing, writes_under
 from train.evaluate import main as evaluate_main, packed_labels
 
@@ -115,8 +114,7 @@ def _evaluate(case, run, data_folder, may_write=writes_under("evaluation")):
 
 
 @pytest.mark.fault(BAD, EVALUATE)
-@pytest.mark.parametrize(("kind", "seed"), cases(REFUSED, dict.fromkeys(["too-few", "too-many", "huge-line"],
-                                                                        EVALUATE_LABELS_UNCOUNTED)))
+@pytest.mark.parametrize(("kind", "seed"), cases(REFUSED))
 def test_evaluate_refuses_a_bad_labels_file_beside_the_model_naming_it(kind, seed, case, good_keras, small_demo,
                                                                         verdict):
     run = _run_with_labels(case, good_keras, labels_file(kind, seed, class_names(small_demo))[0])

@@ -10,7 +10,6 @@ from convert.card import main as card_main
 from convert.ship import main as ship_main
 from tests.faults.conftest import TFLITE, VARIANT, json_text
 from tests.faults.corrupt import cases, damaged
-from tests.faults.gaps import EVALUATE_OPENS_TFLITE_UNCHECKED as EVALUATE_GAP
 from tests.faults.outcome import CLEAR, in_process, refusal, writes_under
 from train.evaluate import main as evaluate_main
 
@@ -72,7 +71,7 @@ def test_bench_marks_a_damaged_tflite_failed_with_the_reason(kind, seed, case, g
 
 
 @pytest.mark.fault(IN_FOLDER, "python -m train.evaluate --model FILE --data DATA --out OUT")
-@pytest.mark.parametrize(("kind", "seed"), cases(DAMAGE, dict.fromkeys(DAMAGE, EVALUATE_GAP)))
+@pytest.mark.parametrize(("kind", "seed"), cases(DAMAGE))
 def test_evaluate_refuses_a_damaged_tflite_naming_it(kind, seed, case, good_artifacts, small_demo, verdict):
     verdict(_evaluate_refusal(case, _damaged_artifact(case, good_artifacts, kind, seed), small_demo), CLEAR)
 
@@ -109,6 +108,6 @@ def test_bench_marks_a_damaged_stray_tflite_failed_with_the_reason(kind, seed, c
 
 
 @pytest.mark.fault(STRAY, "python -m train.evaluate --model FILE --data DATA --out OUT")
-@pytest.mark.parametrize(("kind", "seed"), cases(STRAY_DAMAGE, dict.fromkeys(STRAY_DAMAGE, EVALUATE_GAP)))
+@pytest.mark.parametrize(("kind", "seed"), cases(STRAY_DAMAGE))
 def test_evaluate_refuses_a_damaged_stray_tflite_naming_it(kind, seed, case, good_artifacts, small_demo, verdict):
     verdict(_evaluate_refusal(case, _stray(case, good_artifacts, kind, seed), small_demo), CLEAR)

@@ -10,7 +10,6 @@ import pytest
 from runtime.artifacts import MANIFEST
 from tests.faults.conftest import TFLITE, VARIANT, json_text
 from tests.faults.corrupt import damaged, damaged_json
-from tests.faults.gaps import EVALUATE_OPENS_TFLITE_UNCHECKED
 from tests.faults.outcome import CLEAR, as_process, refusal, writes_under
 
 GROUP = "real processes"
@@ -85,7 +84,7 @@ def test_quant_report_process(kind, case, env, good_keras, small_demo, verdict):
 
 
 @pytest.mark.fault(GROUP, "python -m train.evaluate --model FILE --data DATA --out OUT")
-@pytest.mark.parametrize("kind", [pytest.param("truncated-seed0", marks=EVALUATE_OPENS_TFLITE_UNCHECKED)])
+@pytest.mark.parametrize("kind", ["truncated-seed0"])
 def test_evaluate_process(kind, case, env, good_artifacts, small_demo, verdict):
     path = _truncated_artifact(case, good_artifacts)
     args = ["--model", str(path), "--data", str(small_demo), "--out", str(case.root / "evaluation")]

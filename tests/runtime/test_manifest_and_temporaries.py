@@ -2,11 +2,18 @@
 that a killed process leaves."""
 import multiprocessing
 import os
+import signal
 import subprocess
+import sys
 import tempfile
+import time
 
-from runtime.artifacts import read_manifest, update_manifest
+import pytest
+
+from runtime.artifacts import atomic_write, read_manifest, update_manifest
+from runtime.environments import REPO_ROOT
 from runtime.files import temporary_directory
+from tests.conftest import ctrl_c_reaches
 
 
 def _writer(folder: str, worker: int, count: int) -> None:
@@ -44,3 +51,44 @@ def test_temporary_folders_of_dead_processes_are_removed_by_the_next_one(tmp_pat
         assert os.path.basename(mine).startswith(f"calibration-{os.getpid()}-")
         left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted([f"calibration-{os.getppid()}-def", os.path.basename(mine)])
+
+
+def test_a_write_removes_the_temporary_a_killed_writer_left_and_keeps_a_live_ones(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    orphan = tmp_path / f".labels.txt.{dead.pid}-x1y2.tmp"
+    busy = tmp_path / f".labels.txt.{os.getppid()}-a3b4.tmp"  # another writer, still at work
+    orphan.write_text("half")
+    busy.write_text("half")
+    atomic_write(tmp_path / "labels.txt", "a\nb\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["labels.txt", busy.name])
+
+
+def test_a_write_that_fails_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    """The temporary file's descriptor is pointed at /dev/full, a device on which every write fails
+    with ENOSPC as on a full disk (tests/faults mounts a real full tmpfs)."""
+    target = tmp_path / "results.json"
+    target.write_text("old")
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp_on_a_full_device(**kwargs):
+        handle, name = real_mkstemp(**kwargs)
+        os.dup2(os.open("/dev/full", os.O_WRONLY), handle)
+        return handle, name
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp_on_a_full_device)
+    with pytest.raises(OSError, match=r"cannot write .*results\.json.*No space left"):
+        atomic_write(target, "new")
+    assert target.read_text() == "old" and not list(tmp_path.glob(".results.json.*"))
+
+
+def test_a_ctrl_c_while_a_command_imports_tensorflow_ends_in_one_line(tmp_path):
+    """python -m train imports TensorFlow for seconds before main() runs; a Ctrl-C then must not
+    print the traceback of TensorFlow's import machinery."""
+    command = subprocess.Popen([sys.executable, "-m", "train", "--variant", "b0", "--data", str(tmp_path)],
+                               cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=ctrl_c_reaches)
+    time.sleep(1.0)  # TensorFlow's import takes several seconds
+    command.send_signal(signal.SIGINT)
+    _, stderr = command.communicate(timeout=60)
+    assert command.returncode in (-signal.SIGINT, 130)
+    assert "Traceback" not in stderr and "error: interrupted" in stderr

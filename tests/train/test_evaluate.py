@@ -51,7 +51,7 @@ def test_folders_that_are_not_the_model_classes_are_a_clear_error(model_and_file
         Image.new("RGB", (48, 48)).save(tmp_path / "data" / name / "b.png")
     assert main(["--model", str(model), "--data", str(tmp_path / "data"), "--out", str(tmp_path / "o")]) == 2
     error = capsys.readouterr().err
-    assert "DATA classes apple, pear are not among the model's labels" in error
+    assert "DATA classes apple, pear are not among the class names in labels file" in error
     assert not (tmp_path / "o").exists()
 
 

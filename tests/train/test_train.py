@@ -31,7 +31,8 @@ def train_cli(out, data, *args):
 
 
 def checkpoint_weights(out: Path) -> dict:
-    reader = tf.train.load_checkpoint(json.loads((out / "checkpoints" / "state.json").read_text())["checkpoint"])
+    recorded = json.loads((out / "checkpoints" / "state.json").read_text())["checkpoint"]
+    reader = tf.train.load_checkpoint(str(out / "checkpoints" / recorded))
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
             if name.startswith("model/") and "OPTIMIZER_SLOT" not in name}
 
