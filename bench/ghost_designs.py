@@ -11,16 +11,15 @@ OUT/ghost_designs.{md,csv,json} with the machine's CPU flags: int8 conclusions h
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
-import io
 import json
 import statistics
 import sys
 from pathlib import Path
 
-from runtime.artifacts import atomic_write, ensure_writable
-from runtime.cli import run_command
+from core.cli import run_command
+from core.files import atomic_write, ensure_writable
+from core.tables import write_csv
 
 # label -> the family prefix that derives the option from any table (models.registry)
 OPTIONS: dict[str, str] = {
@@ -133,11 +132,7 @@ def study(base: str, options: str | None, size: int, out: Path, rounds: int) -> 
     machine = machine_info().summary()
     rows = measure(base, chosen, size, out, rounds)
     table = markdown(rows, base, size, machine)
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(out / "ghost_designs.csv", text.getvalue())
+    write_csv(out / "ghost_designs.csv", rows, list(rows[0]))
     atomic_write(out / "ghost_designs.json", json.dumps({"machine": machine, "base": base, "size": size,
                                                           "rows": rows}, indent=1))
     atomic_write(out / "ghost_designs.md", table)

@@ -21,10 +21,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime import artifacts
-from runtime.artifacts import ARTIFACT_FACTS
-from runtime.cli import run_command
-from runtime.files import replace_folder
+from core.artifacts import ARTIFACT_FACTS
+from core.cli import run_command
+from core.files import replace_folder
+from core import artifacts
 
 from . import card as cards, kotlin
 

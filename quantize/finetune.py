@@ -235,7 +235,7 @@ def _float_baseline(s: QatSettings, job, splits):
 
     import models
     from convert.pipeline import run as convert_run
-    from runtime.artifacts import ensure_writable
+    from core.files import ensure_writable
     from train.outputs import save_keras
 
     ensure_writable(Path(s.out))
@@ -294,7 +294,7 @@ def parse(argv: list[str] | None) -> QatSettings:
 
 def main(argv: list[str] | None = None) -> int:
     from convert.pipeline import REJECTED, summary_line
-    from runtime.cli import run_command
+    from core.cli import run_command
 
     settings = parse(argv)
     return run_command(lambda: summary_line(run(settings)), REJECTED)

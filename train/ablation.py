@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import io
 import sys
 from pathlib import Path
 
@@ -19,11 +18,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from runtime.artifacts import GHOST_PREFIX, atomic_write  # noqa: E402
+from core.artifacts import GHOST_PREFIX  # noqa: E402
+from core.files import atomic_write  # noqa: E402
+from core.tables import write_csv  # noqa: E402
 
-from runtime.cli import run_command  # noqa: E402
+from core.cli import run_command  # noqa: E402
 
-from .outputs import save_figure  # noqa: E402
+from core.plots import save_figure  # noqa: E402
 
 DEFAULT_VARIANTS = ("s", "s_all_mbconv", "s_all_fused", "s_half_depth", "s_two_stages_dropped")
 COLUMNS = ("variant", "parameters", "gmacs", "epoch_s", "best_val_top1", "best_epoch", "int8_mb",
@@ -38,9 +39,9 @@ def train_variant(variant: str, settings, out: Path) -> dict:
 
 def int8_row(variant: str, settings, out: Path, classes: int) -> dict:
     """int8 file from the trained weights, its held-out top-1 and its 1-thread latency (p50)."""
+    from convert.pipeline import Job, ValidationFailed, run
     from runtime.isolated import measure
     from runtime.timing import RunSettings
-    from convert.pipeline import Job, ValidationFailed, run
 
     job = Job(variant, "int8", settings.size, classes, weights=str(out / "runs" / variant / "model.keras"),
               data=settings.data, out=str(out / "artifacts"), gpu_check=False, max_top1_drop=100.0)
@@ -105,11 +106,7 @@ def study(settings, variants: list[str], out: Path, with_int8: bool = True) -> l
 
 
 def write(out: Path, rows: list[dict], runs: dict[str, Path], settings) -> None:
-    text = io.StringIO()
-    writer = csv.DictWriter(text, COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(out / "ablation.csv", text.getvalue())
+    write_csv(out / "ablation.csv", rows, COLUMNS)
     budget = f"{settings.epochs} epochs at {settings.size} px, recipe {settings.recipe}, seed {settings.seed}"
     atomic_write(out / "ablation.md", f"# Ablation on {settings.data}\n\n{budget}\n\n" + markdown(rows))
     plot(out / "train_top1.png", runs, "train_top1", f"train top-1 ({budget})")

@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from runtime.artifacts import atomic_write
-from runtime.cli import run_command
+from core.cli import run_command
+from core.files import atomic_write
 
 METHODS = ("defaults", "plain")
 

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from runtime.files import replace_folder
+from core.files import alive, replace_folder
 
 SHAPES = ("disc", "square", "triangle", "star", "ring", "cross")
 FILLS = ("solid", "striped", "dotted")
@@ -254,18 +254,8 @@ def _remove_stale_partials(out: Path) -> None:
     """Temp folders of runs that were killed (their process is gone)."""
     for path in out.parent.glob(f"{out.name}.partial-*"):
         pid = path.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_all(tmp: Path, params: dict) -> None:

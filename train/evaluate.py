@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.artifacts import check_distinct_labels, read_labels
-from runtime.cli import run_command
+from core.cli import run_command
+from imagedata.labels import check_distinct_labels, read_labels
 
 from .data import eval_images
 from .folders import LabelledFiles, Splits, scan
@@ -127,7 +127,7 @@ def plot_confusion(path: Path, matrix: list[list[int]], class_names: list[str], 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .outputs import save_figure
+    from core.plots import save_figure
 
     matrix = np.asarray(matrix)
     side = max(4.0, 0.45 * len(class_names) + 2)
@@ -172,7 +172,7 @@ def evaluate(model_path: str, data: str, out: str | None = None, reference: str 
     if out:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        from runtime.artifacts import atomic_write
+        from core.files import atomic_write
 
         atomic_write(folder / "evaluation.json", json.dumps(result, indent=2) + "\n")
         plot_confusion(folder / "confusion_matrix.png", result["confusion_matrix"], splits.class_names,

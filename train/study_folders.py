@@ -26,8 +26,8 @@ from typing import Callable, Iterator
 import numpy as np
 from PIL import Image
 
-from runtime.cli import run_command
-from runtime.files import replace_folder
+from core.cli import run_command
+from core.files import replace_folder
 
 SIZE = 64
 # Photographs scikit-image ships (no download); grey ones are stacked to RGB.
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown set(s) {', '.join(unknown)}; valid: {', '.join(SETS)}")
 
     def build() -> str:
-        from runtime.artifacts import ensure_writable
+        from core.files import ensure_writable
 
         ensure_writable(Path(a.out))
         lines = []

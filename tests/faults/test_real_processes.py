@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from runtime.artifacts import MANIFEST
+from core.artifacts import MANIFEST
 from tests.faults.conftest import TFLITE, VARIANT, json_text
 from tests.faults.corrupt import damaged, damaged_json
 from tests.faults.gaps import EVALUATE_OPENS_TFLITE_UNCHECKED

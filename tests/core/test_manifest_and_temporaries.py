@@ -5,8 +5,8 @@ import os
 import subprocess
 import tempfile
 
-from runtime.artifacts import read_manifest, update_manifest
-from runtime.files import temporary_directory
+from core.artifacts import read_manifest, update_manifest
+from core.files import temporary_directory
 
 
 def _writer(folder: str, worker: int, count: int) -> None:
