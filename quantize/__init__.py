@@ -1,4 +1,7 @@
-"""Calibration data for post-training quantization (and, later, quantization-aware training)."""
+"""The quantization library under convert and train: calibration images and the representative
+dataset, calibration spread over processes with percentile ranges, and the QuantizeConfigs of
+quantization-aware training (quantize.qat). It never imports convert: the workflows built on
+both (make qat, quant-report, calib-study) are in studies/."""
 from core.environments import use_tf_keras
 
 use_tf_keras()  # before TensorFlow is imported

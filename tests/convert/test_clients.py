@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from convert.metadata import read_metadata
-from quantize.finetune import main as qat_main
+from studies.finetune import main as qat_main
 from runtime.inference import run_tflite
 from train.data import eval_images
 

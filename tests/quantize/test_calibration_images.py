@@ -1,5 +1,4 @@
 """Calibration images from a user's folder: undecodable files skipped and counted, the count asked for."""
-import numpy as np
 import pytest
 from PIL import Image
 

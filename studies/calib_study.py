@@ -1,5 +1,5 @@
 """Which int8 range estimator suits a trained model and its data, decided over several calibration
-samples: `python -m quantize.calib_study --variant ghost_b0 --weights model.keras --data folder`
+samples: `python -m studies.calib_study --variant ghost_b0 --weights model.keras --data folder`
 (`make calib-study`).
 
 Converts the model with make tflite's int8 recipe once per (calibration seed, percentile) and scores
@@ -128,7 +128,7 @@ def _numbers(text: str, kind):
 
 def main(argv: list[str] | None = None) -> int:
     d = StudySettings()
-    p = argparse.ArgumentParser(prog="python -m quantize.calib_study", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m studies.calib_study", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_trained_model_arguments(p, d.variant)
     p.add_argument("--calib", type=int, default=d.calibration, help="calibration images per sample (default 100)")

@@ -1,4 +1,4 @@
-"""python -m train.ablation --data FOLDER: architecture tables compared under one recipe.
+"""python -m studies.ablation --data FOLDER: architecture tables compared under one recipe.
 
 Each variant is trained with the same settings, budget and seed (`make train`, resumable:
 rerunning the command skips finished runs), converted to int8 (`make tflite`, with the trained
@@ -19,12 +19,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from core.artifacts import GHOST_PREFIX  # noqa: E402
-from core.files import atomic_write  # noqa: E402
-from core.tables import write_csv  # noqa: E402
-
 from core.cli import run_command  # noqa: E402
-
+from core.files import atomic_write  # noqa: E402
 from core.plots import save_figure  # noqa: E402
+from core.tables import write_csv  # noqa: E402
 
 DEFAULT_VARIANTS = ("s", "s_all_mbconv", "s_all_fused", "s_half_depth", "s_two_stages_dropped")
 COLUMNS = ("variant", "parameters", "gmacs", "epoch_s", "best_val_top1", "best_epoch", "int8_mb",
@@ -32,7 +30,7 @@ COLUMNS = ("variant", "parameters", "gmacs", "epoch_s", "best_val_top1", "best_e
 
 
 def train_variant(variant: str, settings, out: Path) -> dict:
-    from .run import train
+    from train.run import train
 
     return train(dataclasses.replace(settings, variant=variant, out=str(out / "runs" / variant)))
 
@@ -114,9 +112,9 @@ def write(out: Path, rows: list[dict], runs: dict[str, Path], settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .__main__ import parse
+    from train.__main__ import parse
 
-    p = argparse.ArgumentParser(prog="python -m train.ablation", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m studies.ablation", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
                    help="comma-separated variants (ghost_ names for the Ghost counterparts)")
@@ -128,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = [v for v in own.variants.split(",") if v]
     if own.ghost:
         variants += [f"{GHOST_PREFIX}{v}" for v in variants if not v.startswith(GHOST_PREFIX)]
-    from .run import preflight
+    from train.run import preflight
 
     def work() -> str:
         for variant in variants:  # every name and setting checked before the first hour of training

@@ -225,7 +225,7 @@ def _float_counts(text: str) -> tuple[int, ...]:
 def main(argv: list[str] | None = None) -> int:
 
     d = ReportSettings()
-    p = argparse.ArgumentParser(prog="python -m quantize.report", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m studies.quant_report", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_trained_model_arguments(p, d.variant)
     p.add_argument("--images", type=_count, default=d.images, help=f"debug images (default {d.images})")
