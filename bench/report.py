@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from core import tables
 from core.artifacts import GHOST_PREFIX
 from core.files import atomic_write
 from core.plots import save_figure
-from core import tables
 from runtime.records import Latency, Record, accelerator_label
 
 from .machine import Machine

@@ -12,9 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from core.cli import run_command
-
 from core import artifacts
+from core.cli import run_command
 
 from . import metadata, ops, validate
 
