@@ -136,25 +136,25 @@ evaluate: $(STAMP)  ## MODEL=file.keras|.tflite DATA=folder [OUT=dir] [REFERENCE
 ABLATION_VARIANTS ?= s,s_all_mbconv,s_all_fused,s_half_depth,s_two_stages_dropped
 ablation: $(STAMP)  ## DATA=folder [VARIANTS=s,s_all_mbconv,...] [GHOST=1] [SIZE=128] [EPOCHS=] [OUT=runs/ablation]
 	@test -n "$(DATA)" || { echo "error: DATA is required: make ablation DATA=folder (make demo-data makes one)" >&2; exit 2; }
-	$(RUN) -m train.ablation --data $(call quote,$(DATA)) --variants $(if $(filter command line,$(origin VARIANTS)),$(VARIANTS),$(ABLATION_VARIANTS)) \
+	$(RUN) -m studies.ablation --data $(call quote,$(DATA)) --variants $(if $(filter command line,$(origin VARIANTS)),$(VARIANTS),$(ABLATION_VARIANTS)) \
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/ablation)) $(if $(GHOST),--ghost) $(if $(SIZE),--size $(SIZE)) \
 		$(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(RECIPE),--recipe $(RECIPE))
 
 qat: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= EPOCHS=3 LR= RANGE_BATCHES=10 OUT=artifacts BASELINE=1]: OUT/VARIANT/VARIANT_int8_qat.tflite (BASELINE=1: same epochs in float, then PTQ)
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make qat WEIGHTS=trained.keras DATA=folder VARIANT=... (make train writes runs/VARIANT/model.keras)" >&2; exit 2; }
-	$(RUN) -m quantize.finetune $(WEIGHTS_VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --out $(call quote,$(OUT)) \
+	$(RUN) -m studies.finetune $(WEIGHTS_VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --out $(call quote,$(OUT)) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(BATCH),--batch $(BATCH)) $(if $(LR),--lr $(LR)) $(if $(RANGE_BATCHES),--range-batches $(RANGE_BATCHES)) \
 		$(if $(CLASSES),--classes $(CLASSES)) $(if $(BASELINE),--float-baseline)
 
 quant-report: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= CALIB_PERCENTILE=90 OUT=beside WEIGHTS]: per-layer int8 error of make tflite's file, ranked
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make quant-report WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }
-	$(RUN) -m quantize.report $(WEIGHTS_VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) $(if $(OUT_GIVEN),--out $(call quote,$(OUT))) \
+	$(RUN) -m studies.quant_report $(WEIGHTS_VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) $(if $(OUT_GIVEN),--out $(call quote,$(OUT))) \
 		$(if $(SIZE),--size $(SIZE)) $(if $(CLASSES),--classes $(CLASSES)) \
 		$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE))
 
 calib-study: $(STAMP)  ## WEIGHTS=trained.keras DATA=folder VARIANT= [SIZE= CLASSES= CALIB=100 PERCENTILES=100,99,95,90 SEEDS=0,1,2 OUT=beside WEIGHTS]: which CALIB_PERCENTILE, over calibration samples
 	@test -n "$(WEIGHTS)" -a -n "$(DATA)" || { echo "error: make calib-study WEIGHTS=trained.keras DATA=folder VARIANT=..." >&2; exit 2; }
-	$(RUN) -m quantize.calib_study $(WEIGHTS_VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --calib $(CALIB) \
+	$(RUN) -m studies.calib_study $(WEIGHTS_VARIANT) --weights $(call quote,$(WEIGHTS)) --data $(call quote,$(DATA)) --calib $(CALIB) \
 		$(if $(OUT_GIVEN),--out $(call quote,$(OUT))) $(if $(SIZE),--size $(SIZE)) $(if $(CLASSES),--classes $(CLASSES)) \
 		$(if $(PERCENTILES),--percentiles $(PERCENTILES)) $(if $(SEEDS),--seeds $(SEEDS))
 
@@ -167,7 +167,7 @@ study-folders: $(STAMP)  ## labelled train/ + test/ folders from data packages s
 STUDY_FOLDERS ?= data/study/digits,data/study/photos,data/study/faces
 STUDY_VARIANTS ?= b0,ghost_b0,ghostlite_b0
 defaults-study: $(STAMP)  ## make train's defaults against a plain loop, float and int8 test top-1 [STUDY_FOLDERS= STUDY_VARIANTS= SIZE=64 OUT=runs/defaults_study]
-	$(RUN) -m train.defaults_study --folders $(call quote,$(STUDY_FOLDERS)) --variants $(STUDY_VARIANTS) --size $(or $(SIZE),64) \
+	$(RUN) -m studies.defaults_study --folders $(call quote,$(STUDY_FOLDERS)) --variants $(STUDY_VARIANTS) --size $(or $(SIZE),64) \
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/defaults_study))
 
 models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)

@@ -1,9 +1,9 @@
 """Size, latency and memory of .tflite models across backends: `python -m bench --help`.
 
-    from runtime.artifacts import describe
+    from bench.sweep import execute, plan
+    from core.artifacts import describe
     from runtime.backends import Context, parse_backends
     from runtime.timing import RunSettings
-    from bench.sweep import execute, plan
     records = execute(plan([describe("m.tflite")], parse_backends("cpu,tf"), [1, 2],
                            RunSettings(), Context()))
 

@@ -7,7 +7,7 @@ import glob
 import os
 from collections import Counter
 
-from runtime.artifacts import ModelInfo
+from core.artifacts import ModelInfo
 
 DEFAULT_GLOB = "artifacts/*/*.tflite"
 

@@ -8,9 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from runtime.artifacts import describe, ensure_writable
+from core.artifacts import describe
+from core.cli import stop_on_sigterm
+from core.files import ensure_writable
 from runtime.backends import LEGACY_PYTHON, REGISTRY, Context, parse_backends
-from runtime.cli import stop_on_sigterm
 from runtime.timing import RunSettings
 
 from .artifacts import DEFAULT_GLOB, distinct_names, expand

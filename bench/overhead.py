@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-from runtime.artifacts import describe
+from core.artifacts import describe
 from runtime.isolated import run_job
 from runtime.jobs import BackendSpec, Job
 from runtime.loaders import random_input

@@ -22,11 +22,11 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from runtime.artifacts import describe
-from runtime.cli import run_command
-
-from runtime.environments import REPO_ROOT, with_repo_on_path
-from runtime.files import temporary_directory
+from core.artifacts import describe
+from core.cli import run_command
+from core.environments import REPO_ROOT, with_repo_on_path
+from core.files import temporary_directory
+from core.plots import save_figure
 
 # Kernel symbol -> the op type it computes (first match wins; XNNPACK's naming:
 # xnn_<datatype>_<operation>_<variant>_ukernel_<tile>__<isa>).
@@ -281,9 +281,7 @@ def plot(path: Path, profiles: list[Profile]) -> None:
     axes.set_xlabel(f"ms per inference ({profiles[0].threads} thread(s))")
     axes.legend(fontsize=8)
     axes.set_title("time per op type (perf samples of the XNNPACK kernels)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path, dpi=120)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,15 +1,16 @@
 """The outputs: a Markdown table, CSV, JSON and two PNG plots."""
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-from runtime.artifacts import GHOST_PREFIX, atomic_write
+from core import tables
+from core.artifacts import GHOST_PREFIX
+from core.files import atomic_write
+from core.plots import save_figure
 from runtime.records import Latency, Record, accelerator_label
 
 from .machine import Machine
@@ -106,11 +107,7 @@ def document(records: list[Record], machine: Machine | None = None, kernels: dic
 def write_csv(records: list[Record], path: str) -> None:
     rows = [r.flat() for r in records]
     fields = list(rows[0]) if rows else [f.name for f in dataclasses.fields(Record)]
-    text = io.StringIO(newline="")
-    writer = csv.DictWriter(text, fieldnames=fields)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(Path(path), text.getvalue())
+    tables.write_csv(Path(path), rows, fields)
 
 
 def write_json(records: list[Record], path: str, meta: dict[str, Any]) -> None:
@@ -152,9 +149,7 @@ def plot_latency_vs_size(records: list[Record], path: str) -> bool:
            title="Latency against file size, per backend")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
     return True
 
 
@@ -182,9 +177,7 @@ def plot_bars(records: list[Record], path: str) -> bool:
     ax.set(ylabel="median latency (ms, log)", yscale="log", title="Median latency by backend")
     ax.legend(fontsize=7)
     ax.grid(True, axis="y", which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
     return True
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Iterable
 
+from core.artifacts import ModelInfo
 from runtime import android
-from runtime.artifacts import ModelInfo
 from runtime.backends import REGISTRY, Availability, Context
 from runtime.isolated import run_job, worker_env
 from runtime.jobs import BackendSpec, Job, is_keras

@@ -2,6 +2,6 @@
 
 `python -m convert --help`; the library entry point is `convert.pipeline.run(Job(...))`.
 Nothing heavy is imported here, so the command line rejects bad arguments at once."""
-from runtime.environments import use_tf_keras
+from core.environments import use_tf_keras
 
 use_tf_keras()  # before TensorFlow is imported

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from runtime.artifacts import PRECISIONS
-from runtime.cli import run_command
+from core.artifacts import PRECISIONS
+from core.cli import run_command
 
 from .job import DEFAULT_CALIBRATION_PERCENTILE, IO_TYPE_NAMES, Job
 

@@ -12,9 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from runtime.cli import run_command
-
-from runtime import artifacts
+from core import artifacts
+from core.cli import run_command
 
 from . import metadata, ops, validate
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import psutil
 
-from runtime.artifacts import artifact_name, atomic_write, ensure_writable, read_manifest
-from runtime.cli import run_command
+from core.artifacts import artifact_name, read_manifest
+from core.cli import run_command
+from core.files import atomic_write, ensure_writable
 
 DEFAULT_VARIANTS = "b0,s,ghost_b0,ghost_s"  # m and l work too: slow (minutes each at 480)
 DEFAULT_PRECISIONS = "fp32,fp16,dynamic,int8,int16x8"

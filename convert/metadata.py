@@ -34,7 +34,7 @@ from ai_edge_litert.tools import flatbuffer_utils
 from flatbuffers import number_types as N
 from flatbuffers.table import Table
 
-from runtime.artifacts import check_distinct_labels
+from imagedata.labels import check_distinct_labels
 
 __all__ = ["embed_metadata", "read_metadata", "has_metadata", "METADATA_NAME", "LABELS_FILE"]
 

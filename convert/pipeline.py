@@ -19,13 +19,15 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from core import artifacts
+from core.environments import package_version
+from core.files import atomic_write, ensure_writable
+from imagedata.labels import labels_text, read_labels
+from imagedata.layout import training_folder
 import models
 from models.profile import int8_floor_bytes
 from models.weights import check_weights_file, reestimate_batch_norm
 from quantize import ImageSet, builtin_images, folder_images
-
-from runtime import artifacts
-from runtime.environments import package_version
 from runtime.inference import run_tflite
 
 from . import fidelity, metadata, ops, recipes, trained, validate
@@ -38,7 +40,7 @@ class ValidationFailed(RuntimeError):
     """The converted file does not compute what the Keras model computes."""
 
 
-REJECTED = ((ValidationFailed, 3, "validation failed: "),)  # exit code of a rejected file (runtime.cli)
+REJECTED = ((ValidationFailed, 3, "validation failed: "),)  # exit code of a rejected file (core.cli)
 
 
 @dataclass
@@ -54,7 +56,7 @@ def resolved(job: Job) -> Job:
     contradiction is a one-line error); CLASSES from the labels file where still unknown."""
     variant, size, classes, labels = trained.reconcile(job.weights, job.variant, job.size, job.classes, job.labels)
     if classes is None and labels:
-        classes = len(artifacts.read_labels(labels))
+        classes = len(read_labels(labels))
     return dataclasses.replace(job, variant=variant, size=size, classes=classes, labels=labels)
 
 
@@ -81,29 +83,22 @@ def preflight(job: Job) -> models.Variant:
         raise FileNotFoundError(f"DATA folder {job.data!r} does not exist; give a folder of images, "
                                 "or leave DATA unset for the built-in photos")
     models.check_settings(variant, variant.input_size(job.size), job.classes or trained.DEFAULT_CLASSES)
-    if job.labels and job.classes and (count := len(artifacts.read_labels(job.labels))) != job.classes:
+    if job.labels and job.classes and (count := len(read_labels(job.labels))) != job.classes:
         raise ValueError(f"{count} labels in {job.labels!r} but CLASSES={job.classes}; make them match")
-    artifacts.ensure_writable(Path(job.out) / job.variant)
+    ensure_writable(Path(job.out) / job.variant)
     return variant
-
-
-def calibration_folder(data: str) -> Path:
-    """DATA, or DATA/train when DATA holds train/ and val/ (or test/): held-out images stay out."""
-    root = Path(data)
-    has_held_out = any((root / name).is_dir() for name in ("val", "test"))
-    return root / "train" if (root / "train").is_dir() and has_held_out else root
 
 
 def load_images(job: Job, size: int) -> ImageSet:
     count = job.calibration if job.precision in recipes.CALIBRATED else 0
     if job.data:
-        return folder_images(calibration_folder(job.data), size, count, job.validation, job.calibration_seed)
+        return folder_images(training_folder(job.data), size, count, job.validation, job.calibration_seed)
     return builtin_images(size, count, job.validation, job.calibration_seed)
 
 
 def class_labels(job: Job, images: ImageSet) -> list[str] | None:
     if job.labels:
-        labels = artifacts.read_labels(job.labels)
+        labels = read_labels(job.labels)
     else:
         labels = images.class_names or None
     if labels and len(labels) != job.classes:
@@ -170,23 +165,23 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
     problems = acceptance_problems(job, figures, op_list, profile)
     if problems and not job.force:
         rejected = folder / f"{name}.rejected.tflite"
-        artifacts.atomic_write(rejected, tflite)
+        atomic_write(rejected, tflite)
         raise ValidationFailed(f"{name}: {'; '.join(problems)}; kept the previous artifact, wrote {rejected}. "
                                + refusal_advice(job))
     if problems:
         figures["accepted_despite"] = problems
     path = folder / f"{name}.tflite"
-    artifacts.atomic_write(path, tflite)
+    atomic_write(path, tflite)
     gpu = validate.gpu_check(str(path)) if job.gpu_check else {"status": "skipped", "reason": "--no-gpu-check"}
     legacy = (validate.legacy_check(str(path), images.validation) if job.legacy_check
               else {"status": "skipped", "reason": "--no-legacy-check"})
     lap("package_s")
     if labels:
-        artifacts.atomic_write(folder / "labels.txt", "\n".join(labels) + "\n")
+        atomic_write(folder / "labels.txt", labels_text(labels))
     entry = {**manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, timings), **(extra or {})}
     manifest = artifacts.update_manifest(folder, {"variant": job.variant}, path.name, entry)
     report = folder / f"{name}.report.md"
-    artifacts.atomic_write(report, render_report(name, entry))
+    atomic_write(report, render_report(name, entry))
     return Result(path, manifest, report, timings)
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from core.artifacts import PRECISIONS
 from quantize import parallel_calibration, representative_dataset
-from runtime.artifacts import PRECISIONS
 
 from .job import IO_TYPE_NAMES
 

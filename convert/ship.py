@@ -21,10 +21,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime import artifacts
-from runtime.artifacts import ARTIFACT_FACTS, sha256
-from runtime.cli import run_command
-from runtime.files import replace_folder
+from core import artifacts
+from core.artifacts import ARTIFACT_FACTS, sha256
+from core.cli import run_command
+from core.files import replace_folder
+from imagedata.labels import labels_text
 
 from . import card as cards, kotlin
 
@@ -144,7 +145,7 @@ def ship(s: Shipment) -> Path:
     try:
         (staging / "kotlin").mkdir(parents=True)
         shutil.copyfile(path, staging / path.name)
-        (staging / "labels.txt").write_text("".join(f"{label}\n" for label in labels))
+        (staging / "labels.txt").write_text(labels_text(labels))
         (staging / "manifest.json").write_text(json.dumps({**common, "artifacts": {path.name: entry}}, indent=2) + "\n")
         (staging / "MODEL_CARD.md").write_text(card_text)
         for name, source in examples.items():

@@ -7,7 +7,7 @@ import numpy as np
 import tf_keras as keras
 from ai_edge_litert.interpreter import Interpreter
 
-from runtime.files import temporary_directory
+from core.files import temporary_directory
 from runtime.inference import model_inputs, run_tflite
 
 # Lowest acceptable mean cosine similarity to Keras, per precision. Below it the file is
@@ -26,7 +26,7 @@ def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:
     that runtime."""
     import subprocess
 
-    from runtime.environments import LEGACY_PYTHON
+    from core.environments import LEGACY_PYTHON
 
     if not os.path.exists(LEGACY_PYTHON):
         return {"status": "skipped", "reason": f"no {LEGACY_PYTHON}: make bench-legacy-env"}

@@ -3,7 +3,7 @@
     import models
     model = models.build("ghost_s", input_size=224, num_classes=10)
 """
-from runtime.environments import use_tf_keras
+from core.environments import use_tf_keras
 
 use_tf_keras()  # before TensorFlow is imported
 

@@ -6,8 +6,8 @@ import json
 import sys
 
 import models
+from core.cli import run_command
 from models.profile import count_macs, markdown, variant_table
-from runtime.cli import run_command
 
 
 def main(argv: list[str] | None = None) -> int:

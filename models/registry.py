@@ -7,7 +7,7 @@ import dataclasses
 
 import tf_keras as keras
 
-from runtime.artifacts import GHOST_PREFIX, GHOSTLITE_PREFIX
+from core.artifacts import GHOST_PREFIX, GHOSTLITE_PREFIX
 
 from .builder import build_variant
 from .tables import ABLATIONS, GHOSTLITE, OFFICIAL, STUDIED_DESIGNS, GhostDesign, Variant

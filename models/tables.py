@@ -91,7 +91,7 @@ def _stages(*rows: tuple) -> tuple[Stage, ...]:
 
 
 # The int8-tuned Ghost design (`ghostlite_<name>`); docs/ghostlite.md has the measurements behind
-# it (`python -m bench.ghost_designs`, `python -m train.ablation`). The cheap branch is a 1x1
+# it (`python -m studies.ghost_designs`, `python -m studies.ablation`). The cheap branch is a 1x1
 # depthwise conv (a per-channel scale and shift of the primary half, then its SiLU): in int8 a
 # depthwise multiply-add costs 10x (AVX-512 VNNI) to 29x (AMX) a dense one, and a 3x3 cheap
 # branch spends 9 of them per output. S at 224 px, int8, 1 thread, against s: 0.726x on AVX-512
@@ -101,7 +101,7 @@ def _stages(*rows: tuple) -> tuple[Stage, ...]:
 GHOSTLITE = GhostDesign(cheap_kernel=1)
 
 MBCONV_AND_HEAD = ("mbconv_expand", "mbconv_project", "head")
-# The other Ghost designs under study (docs/ghostlite.md, timed by `python -m bench.ghost_designs`), by
+# The other Ghost designs under study (docs/ghostlite.md, timed by `python -m studies.ghost_designs`), by
 # the prefix that derives them from any table: each builds, trains and converts by name
 # (`make train VARIANT=ghostmb_s`), but only the shipped families are listed among the variants.
 STUDIED_DESIGNS: dict[str, GhostDesign] = {

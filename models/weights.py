@@ -13,7 +13,7 @@ from typing import Callable
 
 import tf_keras as keras
 
-from runtime.artifacts import GHOSTLITE_PREFIX
+from core.artifacts import GHOSTLITE_PREFIX
 
 KERAS_APPLICATIONS = {
     "b0": "EfficientNetV2B0", "b1": "EfficientNetV2B1", "b2": "EfficientNetV2B2",

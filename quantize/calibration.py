@@ -1,8 +1,5 @@
-"""Images for calibration and validation, as uint8 RGB arrays the model takes as they are.
-
-Our models carry their preprocessing inside the graph, so "the way the model expects" is
-only geometry: shorter side resized to the input size, then a centre crop.
-"""
+"""Images for calibration and validation, as uint8 RGB arrays the model takes as they are
+(data.images fits each to the input), and what the converter's calibration sees of them."""
 from __future__ import annotations
 
 import random
@@ -16,7 +13,8 @@ from PIL import Image, UnidentifiedImageError
 from PIL.Image import DecompressionBombError, DecompressionBombWarning
 from tqdm import tqdm
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+from imagedata.decode import EXTENSIONS_HINT, fit_to_square, image_files
+
 # Colour photographs that scikit-image ships (its other samples download on first use).
 # `cat` is the same picture as `chelsea`; `colorwheel` and `logo` are synthetic.
 BUILTIN_CALIBRATION_PHOTOS = ("astronaut", "coffee", "hubble_deep_field", "immunohistochemistry", "retina")
@@ -37,32 +35,6 @@ class ImageSet:
         return {"source": self.source, "calibration_images": len(self.calibration),
                 "validation_images": len(self.validation), "skipped_files": len(self.skipped),
                 "skipped_examples": self.skipped[:5]}
-
-
-def _eight_bit(image: Image.Image) -> Image.Image:
-    """16-bit grayscale (PIL modes I;16* and I) to 8 bits by the top byte: convert("RGB") would
-    clip every value above 255 to white."""
-    if not image.mode.startswith("I"):
-        return image
-    pixels = np.asarray(image).astype(np.int64)
-    if image.mode != "I" or pixels.max() > 255:
-        pixels >>= 8
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "L")
-
-
-def fit_to_square(image: Image.Image, size: int) -> np.ndarray:
-    """Resize the shorter side to `size` and centre-crop to size x size, as uint8 RGB. Large
-    images are shrunk as they are decoded (JPEG at 1/2-1/8 scale), then by whole factors, so a
-    huge photo costs little more memory than a small one."""
-    image.draft("RGB", (size, size))
-    if (factor := min(image.size) // (2 * size)) >= 2:
-        image = image.reduce(factor)
-    image = _eight_bit(image).convert("RGB")
-    scale = size / min(image.size)
-    width, height = max(size, round(image.width * scale)), max(size, round(image.height * scale))
-    image = image.resize((width, height), Image.BILINEAR)
-    left, top = (width - size) // 2, (height - size) // 2
-    return np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.uint8)
 
 
 def random_crops(photo: np.ndarray, count: int, size: int, rng: random.Random) -> list[np.ndarray]:
@@ -98,10 +70,6 @@ def builtin_images(size: int, calibration: int = 200, validation: int = 32, seed
                     source="builtin: scikit-image photos " + ", ".join(BUILTIN_CALIBRATION_PHOTOS))
 
 
-def image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-
-
 def folder_images(folder: str | Path, size: int, calibration: int = 200, validation: int = 32,
                   seed: int = 0) -> ImageSet:
     """Images from a folder tree (class sub-folders give label names), shuffled with `seed`;
@@ -109,7 +77,7 @@ def folder_images(folder: str | Path, size: int, calibration: int = 200, validat
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"DATA folder {str(folder)!r} does not exist; give a folder of "
-                                f"{'/'.join(e[1:] for e in IMAGE_EXTENSIONS)} images, or leave DATA unset "
+                                f"{EXTENSIONS_HINT} images, or leave DATA unset "
                                 "for the built-in photos")
     files = image_files(folder)
     random.Random(seed).shuffle(files)
@@ -131,7 +99,7 @@ def folder_images(folder: str | Path, size: int, calibration: int = 200, validat
                 skipped.append(str(path.relative_to(folder)))
     if not decoded:
         raise ValueError(f"DATA folder {str(folder)!r} has no usable image ({len(skipped)} undecodable "
-                         f"files); it needs {'/'.join(e[1:] for e in IMAGE_EXTENSIONS)} files")
+                         f"files); it needs {EXTENSIONS_HINT} files")
     if calibration == 0:  # float precisions and QAT: every image validates
         held_out = len(decoded)
     else:

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from runtime.environments import with_repo_on_path
-from runtime.files import temporary_directory
+from core.environments import with_repo_on_path
+from core.files import temporary_directory
 
 from .calibration import calibration_inputs
 

@@ -218,3 +218,36 @@ def fix_input_range(model: keras.Model, low: float, high: float) -> None:
             variable.assign(low)
         elif variable.name.endswith("_max:0"):
             variable.assign(high)
+
+
+def align_concatenation_ranges(model: keras.Model) -> int:
+    """One range for a concatenation and its inputs (the Ghost module's halves): TFLite's int8
+    CONCATENATION needs one scale, and with several the converter requantizes each input in
+    an extra QUANTIZE op (44 in ghost_b0). TFMOT learns them apart; the union covers all."""
+    aligned = 0
+    for layer in model.layers:
+        if not (isinstance(layer, QuantizeWrapper) and isinstance(layer.layer, keras.layers.Concatenate)):
+            continue
+        ranges = [_output_range(layer)] + [_output_range(node.layer) for node in _inbound(layer)]
+        if any(r is None for r in ranges):
+            continue
+        low = min(float(lo.numpy()) for lo, _ in ranges)
+        high = max(float(hi.numpy()) for _, hi in ranges)
+        for lo, hi in ranges:
+            lo.assign(low)
+            hi.assign(high)
+        aligned += 1
+    return aligned
+
+
+def _output_range(layer):
+    """The (min, max) variables of a wrapped layer's output fake-quant, if it has one."""
+    found = {v.name.rsplit("/", 1)[-1].split(":")[0]: v for v in layer.weights if "output_m" in v.name}
+    if "output_min" in found and "output_max" in found:
+        return found["output_min"], found["output_max"]
+    return None
+
+
+def _inbound(layer):
+    (node,) = layer.inbound_nodes
+    return [keras_tensor._keras_history for keras_tensor in tf.nest.flatten(node.keras_inputs)]

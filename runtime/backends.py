@@ -19,8 +19,8 @@ import sys
 from typing import Callable
 
 from . import android
-from .artifacts import UNKNOWN, ModelInfo
-from .environments import LEGACY_PYTHON, REPO_ROOT
+from core.artifacts import UNKNOWN, ModelInfo
+from core.environments import LEGACY_PYTHON, REPO_ROOT
 from .jobs import BackendSpec, Job
 from .loaders import (in_process, load_compiled_model, load_delegate_interpreter, load_interpreter,
                       load_legacy, load_tensorflow)

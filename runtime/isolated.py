@@ -13,10 +13,10 @@ import subprocess
 import sys
 import tempfile
 
-from .artifacts import describe
+from core.artifacts import describe
 from .backends import REGISTRY, Context
-from .environments import REPO_ROOT, with_repo_on_path
-from .files import temporary_directory
+from core.environments import REPO_ROOT, with_repo_on_path
+from core.files import temporary_directory
 from .jobs import BackendSpec, Job
 from .records import FAILED, SKIPPED, Record
 from .timing import RunSettings

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .artifacts import ModelInfo
+from core.artifacts import ModelInfo
 from .records import Record
 from .timing import RunSettings
 

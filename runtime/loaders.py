@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from .environments import package_version, use_tf_keras
+from core.environments import package_version, use_tf_keras
 from .jobs import Job
 from .records import Latency, Record
 from .timing import measure

@@ -2,7 +2,7 @@ import dataclasses
 import os
 import signal
 
-from runtime.environments import use_tf_keras
+from core.environments import use_tf_keras
 
 use_tf_keras()  # before TensorFlow is imported
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -3,6 +3,6 @@
     python -m train --data FOLDER --variant ghost_b0 --size 64      # make train
     python -m train.evaluate --model runs/ghost_b0/model.keras --data FOLDER   # make evaluate
 """
-from runtime.environments import use_tf_keras
+from core.environments import use_tf_keras
 
 use_tf_keras()  # before TensorFlow is imported

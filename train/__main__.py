@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from runtime.cli import run_command
+from core.cli import run_command
 
 from .progressive import PRESETS
 from .recipes import RECIPES

@@ -16,7 +16,7 @@ from pathlib import Path
 import tf_keras as keras
 
 import models
-from runtime.cli import run_command
+from core.cli import run_command
 
 from . import outputs
 from .data import labelled_batches

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from runtime.files import remove_orphans, replace_folder
+from core.files import remove_orphans, replace_folder
 
 SHAPES = ("disc", "square", "triangle", "star", "ring", "cross")
 FILLS = ("solid", "striped", "dotted")

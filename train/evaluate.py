@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.artifacts import check_distinct_labels, read_labels, sha256
-from runtime.cli import run_command
+from core.artifacts import sha256
+from core.cli import run_command
+from imagedata.labels import check_distinct_labels, read_labels
 
 from .data import eval_images
 from .folders import LabelledFiles, Splits, scan
@@ -88,7 +89,7 @@ def open_model(path: str | Path) -> Model:
 
 
 def _open_tflite(path: Path) -> Model:
-    from runtime.artifacts import describe
+    from core.artifacts import describe
 
     info = describe(str(path))
     if info.problem:
@@ -163,7 +164,7 @@ def plot_confusion(path: Path, matrix: list[list[int]], class_names: list[str], 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .outputs import save_figure
+    from core.plots import save_figure
 
     matrix = np.asarray(matrix)
     side = max(4.0, 0.45 * len(class_names) + 2)
@@ -208,7 +209,7 @@ def evaluate(model_path: str, data: str, out: str | None = None, reference: str 
     if out:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        from runtime.artifacts import atomic_write
+        from core.files import atomic_write
 
         atomic_write(folder / "evaluation.json", json.dumps(result, indent=2) + "\n")
         plot_confusion(folder / "confusion_matrix.png", result["confusion_matrix"], splits.class_names,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from quantize.calibration import IMAGE_EXTENSIONS
+from imagedata.decode import IMAGE_EXTENSIONS
 
 # Formats tf.io.decode_image reads; PIL opens more (TIFF, WebP, ...) that TF would fail on.
 DECODABLE_FORMATS = {"JPEG", "PNG", "BMP", "GIF"}

@@ -6,12 +6,9 @@ complete version of each file (and the last completed epoch's checkpoint) behind
 """
 from __future__ import annotations
 
-import csv
 import fcntl
-import io
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -20,8 +17,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from runtime.artifacts import atomic_write  # noqa: E402
-from runtime.files import remove_orphans, write_failed  # noqa: E402
+from core.files import atomic_write, replacing  # noqa: E402
+from core.plots import save_figure  # noqa: E402
+from core.tables import write_csv  # noqa: E402
+from imagedata.labels import labels_text  # noqa: E402
 
 HISTORY_COLUMNS = ("epoch", "stage", "image_size", "randaug", "mixup", "dropout", "frozen_backbone", "loss",
                    "train_top1", "val_loss", "val_top1", "val_top5", "learning_rate", "train_images_per_s",
@@ -56,34 +55,17 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def write_history(path: Path, rows: list[dict]) -> None:
-    text = io.StringIO()
-    writer = csv.DictWriter(text, HISTORY_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(path, text.getvalue())
+    write_csv(path, rows, HISTORY_COLUMNS)
 
 
 def write_labels(path: Path, class_names: list[str]) -> None:
-    atomic_write(path, "\n".join(class_names) + "\n")
+    atomic_write(path, labels_text(class_names))
 
 
 def save_keras(model, path: Path) -> None:
-    """model.save into a temporary .keras beside `path`, then rename (Keras insists on the suffix).
-    The temporary's name carries the pid: one a killed run left is removed by the next save."""
-    prefix = f".{path.stem}."
-    remove_orphans(path.parent, prefix, suffix=".keras")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{prefix}{os.getpid()}-", suffix=".keras")
-    os.close(handle)
-    try:
+    """model.save, replacing `path` whole (Keras insists on the .keras suffix)."""
+    with replacing(path, suffix=".keras") as temporary:
         model.save(temporary)
-        os.chmod(temporary, 0o644)  # mkstemp makes 0600; a model file is an ordinary file
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise write_failed(path, error) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def plot_curves(path: Path, rows: list[dict], title: str) -> None:
@@ -105,15 +87,6 @@ def plot_curves(path: Path, rows: list[dict], title: str) -> None:
         axis.legend()
     figure.suptitle(title + ("  (dotted: stage boundaries)" if boundaries else ""))
     save_figure(figure, path)
-
-
-def save_figure(figure, path: Path) -> None:
-    """A matplotlib figure as a PNG, written atomically, and the figure closed."""
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    plt.close(figure)
-    atomic_write(path, buffer.getvalue())
 
 
 class Scalars:

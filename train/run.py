@@ -24,10 +24,9 @@ import tensorflow as tf
 import tf_keras as keras
 
 import models
+from core.files import ensure_writable, write_failed
 from models.registry import base_name
 from models.weights import check_switches, transfer_weights
-from runtime.artifacts import ensure_writable
-from runtime.files import write_failed
 
 from . import adapt, outputs, progressive, recipes
 from .data import Pipeline, images_per_second, should_cache

@@ -11,7 +11,7 @@ beyond the generated demo set (offline, seeded, train/ + test/ like a user's fol
 - faces: scikit-image's LFW subset, 100 faces and 100 non-faces (25x25 grey) at 64 px, 80/20:
   a data set of 160 training images, where regularisation matters most.
 
-Each set is written beside OUT as a partial folder and renamed when complete (runtime.files),
+Each set is written beside OUT as a partial folder and renamed when complete (core.files),
 so an interrupted run never leaves a half set that a later run would take for a whole one.
 """
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Callable, Iterator
 import numpy as np
 from PIL import Image
 
-from runtime.cli import run_command
-from runtime.files import replace_folder
+from core.cli import run_command
+from core.files import replace_folder
 
 SIZE = 64
 # Photographs scikit-image ships (no download); grey ones are stacked to RGB.
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown set(s) {', '.join(unknown)}; valid: {', '.join(SETS)}")
 
     def build() -> str:
-        from runtime.artifacts import ensure_writable
+        from core.files import ensure_writable
 
         ensure_writable(Path(a.out))
         lines = []

@@ -1,8 +1,8 @@
 """benchmark_model's output as printed by different TFLite/LiteRT versions, parsed to records."""
 import pytest
 
+from core.artifacts import ModelInfo
 from runtime import android
-from runtime.artifacts import ModelInfo
 from runtime.jobs import BackendSpec, Job
 from runtime.timing import RunSettings
 

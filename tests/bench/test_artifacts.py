@@ -3,7 +3,7 @@ import json
 import pytest
 
 from bench.artifacts import expand
-from runtime.artifacts import MANIFEST_VERSION, UNKNOWN, describe, parse_name, update_manifest
+from core.artifacts import MANIFEST_VERSION, UNKNOWN, describe, parse_name, update_manifest
 
 
 @pytest.mark.parametrize("name, expected", [

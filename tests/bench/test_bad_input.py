@@ -13,7 +13,7 @@ import pytest
 from bench.artifacts import distinct_names, expand
 from bench.cli import main
 from bench.sweep import execute, plan
-from runtime.artifacts import describe
+from core.artifacts import describe
 from runtime.backends import Context, parse_backends
 from runtime.isolated import run_job
 from runtime.jobs import BackendSpec, Job

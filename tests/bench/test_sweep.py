@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from bench.sweep import execute, plan
-from runtime.artifacts import describe
+from core.artifacts import describe
 from runtime.backends import REGISTRY, Context, check_gpu, check_legacy, parse_backends
 from runtime.isolated import run_job
 from runtime.jobs import BackendSpec, Job

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from convert.metadata import read_metadata
+from studies.finetune import main as qat_main
 from runtime.inference import run_tflite
-from quantize.finetune import main as qat_main
 from train.data import eval_images
 
-from runtime.environments import MEDIAPIPE_PYTHON
+from core.environments import MEDIAPIPE_PYTHON
 from tests.conftest import client_python
 
 REPO = Path(__file__).resolve().parents[2]

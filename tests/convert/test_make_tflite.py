@@ -287,9 +287,9 @@ def test_converted_model_runs_in_litert_on_real_photo_crops(int8_run):
 
 
 def test_gpu_check_runs_the_file_on_the_gpu_accelerator_where_vulkan_exists(int8_run):
+    from convert.validate import gpu_check
     from runtime.backends import Context, check_gpu
     from runtime.jobs import BackendSpec
-    from convert.validate import gpu_check
 
     folder, _, _ = int8_run
     result = gpu_check(str(folder / "ghost_tiny_int8.tflite"))
@@ -320,7 +320,7 @@ def test_inspect_prints_the_card_of_a_file_and_refuses_what_is_not_one(int8_run,
 
 
 def test_the_manifest_records_op_versions_and_the_legacy_runtime_gives_the_same_outputs(int8_run):
-    from runtime.environments import LEGACY_PYTHON
+    from core.environments import LEGACY_PYTHON
     from tests.conftest import client_python
 
     _, _, manifest = int8_run

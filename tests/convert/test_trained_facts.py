@@ -7,8 +7,8 @@ import pytest
 from convert.__main__ import main as convert_main
 from convert.ship import main as ship_main
 from convert.trained import read_facts
-from quantize.finetune import main as qat_main
-from quantize.report import main as report_main
+from studies.finetune import main as qat_main
+from studies.quant_report import main as report_main
 
 
 def test_the_facts_of_a_trained_file(trained_tiny):

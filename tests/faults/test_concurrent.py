@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from runtime.artifacts import MANIFEST, sha256
+from core.artifacts import MANIFEST, sha256
 from tests.faults.conftest import CLASSES, SIZE, VARIANT
 from tests.faults.outcome import CLEAR, REPO_ROOT, TINY_COMMAND, WRONG, Outcome, files_under, is_temporary
 

@@ -3,7 +3,7 @@
 import pytest
 
 from convert.__main__ import main as convert_main
-from quantize.report import main as quant_report_main
+from studies.quant_report import main as quant_report_main
 from tests.faults.conftest import CLASSES, SIZE, TFLITE, VARIANT, weights_region
 from tests.faults.corrupt import cases, damaged
 from tests.faults.outcome import CLEAR, in_process, refusal
@@ -54,7 +54,7 @@ def _evaluate_refusal(case, path, small_demo):
 
 CONVERT = (f"python -m convert {VARIANT} --size {SIZE} --classes {CLASSES} --precision fp32 --calib 4 --validate 2 "
            "--no-gpu-check --no-legacy-check --weights FILE --out OUT")
-QUANT_REPORT = f"python -m quantize.report --variant {VARIANT} --size {SIZE} --weights FILE --data DATA --out OUT"
+QUANT_REPORT = f"python -m studies.quant_report --variant {VARIANT} --size {SIZE} --weights FILE --data DATA --out OUT"
 EVALUATE = "python -m train.evaluate --model FILE --data DATA --out OUT"
 
 

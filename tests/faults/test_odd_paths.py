@@ -6,7 +6,7 @@ from bench.cli import main as bench_main
 from convert.__main__ import main as convert_main
 from convert.card import main as card_main
 from convert.ship import main as ship_main
-from runtime.artifacts import sha256
+from core.artifacts import sha256
 from tests.faults.conftest import CLASSES, SIZE, TFLITE, VARIANT, json_text
 from tests.faults.corrupt import damaged, random_name, rng_for
 from tests.faults.outcome import CLEAR, OK, acceptance, in_process, refusal, writes_under

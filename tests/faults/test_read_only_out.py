@@ -9,7 +9,7 @@ import pytest
 from bench.cli import main as bench_main
 from convert.__main__ import main as convert_main
 from convert.ship import main as ship_main
-from quantize.report import main as quant_report_main
+from studies.quant_report import main as quant_report_main
 from tests.faults.conftest import CLASSES, SIZE, TFLITE, VARIANT
 from tests.faults.outcome import CLEAR, in_process, refusal
 from train.evaluate import main as evaluate_main
@@ -86,7 +86,7 @@ def test_ship_refuses_a_read_only_out(kind, case, locked, good_artifacts, verdic
     verdict(_refused(case, ship_main, argv, locked), CLEAR)
 
 
-@pytest.mark.fault(GROUP, "python -m quantize.report --weights FILE --data DATA --out OUT")
+@pytest.mark.fault(GROUP, "python -m studies.quant_report --weights FILE --data DATA --out OUT")
 @pytest.mark.parametrize("kind", ["chmod-555"])
 def test_quant_report_refuses_a_read_only_out(kind, case, locked, good_keras, small_demo, verdict):
     argv = ["--variant", VARIANT, "--size", str(SIZE), "--weights", str(good_keras), "--data", str(small_demo),

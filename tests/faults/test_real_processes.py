@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from runtime.artifacts import MANIFEST
+from core.artifacts import MANIFEST
 from tests.faults.conftest import TFLITE, VARIANT, json_text
 from tests.faults.corrupt import damaged, damaged_json
 from tests.faults.outcome import CLEAR, as_process, refusal, writes_under
@@ -73,13 +73,13 @@ def test_convert_process(kind, case, env, good_keras, verdict):
     verdict(refusal(finished, [path.name], harmed), CLEAR)
 
 
-@pytest.mark.fault(GROUP, "python -m quantize.report --variant b0 --size 48 --weights FILE --data DATA --out OUT")
+@pytest.mark.fault(GROUP, "python -m studies.quant_report --variant b0 --size 48 --weights FILE --data DATA --out OUT")
 @pytest.mark.parametrize("kind", ["truncated-keras-seed0"])
 def test_quant_report_process(kind, case, env, good_keras, small_demo, verdict):
     path = _truncated_keras(case, good_keras)
     args = ["--variant", "b0", "--size", "48", "--weights", str(path), "--data", str(small_demo),
             "--out", str(case.root / "report")]
-    finished, harmed = case.run(lambda: as_process("quantize.report", args, env))
+    finished, harmed = case.run(lambda: as_process("studies.quant_report", args, env))
     verdict(refusal(finished, [path.name], harmed), CLEAR)
 
 

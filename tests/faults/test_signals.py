@@ -24,7 +24,7 @@ from typing import Callable
 
 import pytest
 
-from runtime.artifacts import MANIFEST, sha256
+from core.artifacts import MANIFEST, sha256
 from tests.conftest import TRAIN_FAST
 from tests.faults.conftest import CLASSES, SIZE, TFLITE, VARIANT
 from tests.faults.corrupt import cases
@@ -65,7 +65,7 @@ COMMANDS = {
         "--calib-workers", "2", "--validate", "4", "--no-gpu-check", "--no-legacy-check", "--weights",
         str(i["model"]), "--data", str(i["data"]), "--out", str(out), "--max-top1-drop", "100"],
         _previous_artifacts),
-    "qat": Command("quantize.finetune", lambda out, i: [*QAT, "--weights", str(i["model"]), "--data",
+    "qat": Command("studies.finetune", lambda out, i: [*QAT, "--weights", str(i["model"]), "--data",
                                                         str(i["data"]), "--out", str(out)], _previous_artifacts),
     "bench": Command("bench", lambda out, i: [
         str(i["artifacts"] / VARIANT / TFLITE), "--backends", "cpu,interpreter,tf", "--num_runs", "30",

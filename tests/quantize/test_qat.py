@@ -9,7 +9,6 @@ import models
 from convert import ops, recipes, validate
 from models.blocks import DepthwiseAveragePooling2D
 from quantize import qat
-from quantize.finetune import align_concatenation_ranges
 
 SIZE = 40  # odd feature maps (5 -> 3): the shortcut pools need their border correction
 
@@ -30,7 +29,7 @@ def _qat_file(variant: str, **switches) -> tuple[keras.Model, bytes, bytes]:
     pixels = np.random.default_rng(2).integers(0, 256, (8, SIZE, SIZE, 3), dtype=np.uint8)
     post_training = recipes.convert(float_model, "int8", pixels)
     model = _trained_briefly(qat.quantization_aware(float_model))
-    align_concatenation_ranges(model)
+    qat.align_concatenation_ranges(model)
     return model, recipes.convert(model, "int8_qat"), post_training
 
 

@@ -2,7 +2,7 @@
 never an empty report or a traceback."""
 import pytest
 
-from quantize.report import main
+from studies.quant_report import main
 
 
 @pytest.mark.parametrize("flag, value, message", [
@@ -19,5 +19,5 @@ def test_nonsense_counts_are_refused_while_parsing(tmp_path, capsys, flag, value
               f"{flag}={value}"])
     assert exit.value.code == 2
     error = capsys.readouterr().err
-    assert error.splitlines()[-1] == f"python -m quantize.report: error: {message}" and "Traceback" not in error
+    assert error.splitlines()[-1] == f"python -m studies.quant_report: error: {message}" and "Traceback" not in error
     assert not (tmp_path / "out").exists()

@@ -1,4 +1,4 @@
-"""Which Ghost design pays in int8 on this CPU: `python -m bench.ghost_designs [--base s] [--size 224]`
+"""Which Ghost design pays in int8 on this CPU: `python -m studies.ghost_designs [--base s] [--size 224]`
 
 Each option is a Ghost design (models/tables.py) applied to one standard table by its name prefix
 (`ghostmb_s`: the same name trains with `make train`). For each:
@@ -11,16 +11,15 @@ OUT/ghost_designs.{md,csv,json} with the machine's CPU flags: int8 conclusions h
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
-import io
 import json
 import statistics
 import sys
 from pathlib import Path
 
-from runtime.artifacts import atomic_write, ensure_writable
-from runtime.cli import run_command
+from core.cli import run_command
+from core.files import atomic_write, ensure_writable
+from core.tables import write_csv
 
 # label -> the family prefix that derives the option from any table (models.registry)
 OPTIONS: dict[str, str] = {
@@ -68,7 +67,7 @@ def counts(variant, size: int) -> dict:
 
 def ratio(base: Path, other: Path, threads: int, rounds: int) -> tuple[float, float, float, float]:
     """Median other/base latency over alternating rounds, its range, and base's median ms."""
-    from .ab import ab_ratios
+    from bench.ab import ab_ratios
 
     base_ms, other_ms = ab_ratios(str(base), str(other), threads, num_runs=15, rounds=rounds)
     ratios = sorted(o / b for b, o in zip(base_ms, other_ms))
@@ -112,7 +111,7 @@ def markdown(rows: list[dict], base_name: str, size: int, machine: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.ghost_designs", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m studies.ghost_designs", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base", default="s", help="the standard table the designs are applied to (default s)")
     p.add_argument("--size", type=int, default=224)
@@ -128,16 +127,12 @@ def study(base: str, options: str | None, size: int, out: Path, rounds: int) -> 
     if unknown := [o for o, prefix in chosen.items() if prefix is None]:
         raise ValueError(f"unknown option {unknown[0]!r}; valid: {'; '.join(OPTIONS)}")
     ensure_writable(out)
-    from .machine import machine_info
+    from bench.machine import machine_info
 
     machine = machine_info().summary()
     rows = measure(base, chosen, size, out, rounds)
     table = markdown(rows, base, size, machine)
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(out / "ghost_designs.csv", text.getvalue())
+    write_csv(out / "ghost_designs.csv", rows, list(rows[0]))
     atomic_write(out / "ghost_designs.json", json.dumps({"machine": machine, "base": base, "size": size,
                                                           "rows": rows}, indent=1))
     atomic_write(out / "ghost_designs.md", table)

@@ -4,7 +4,7 @@ import pytest
 
 from convert.recipes import RECIPES
 from convert.validate import MIN_COSINE
-from runtime.artifacts import MANIFEST_VERSION, PRECISIONS, UNKNOWN, artifact_name, parse_name, update_manifest
+from core.artifacts import MANIFEST_VERSION, PRECISIONS, UNKNOWN, artifact_name, parse_name, update_manifest
 
 
 def test_every_precision_has_a_recipe_and_an_acceptance_bar():

@@ -4,7 +4,7 @@ variant: `make train` with nothing but DATA, VARIANT and SIZE set, against the p
 file, with training time.
 
     python -m train.study_folders --out data/study
-    python -m train.defaults_study --folders data/study/digits,data/study/photos,data/study/faces \\
+    python -m studies.defaults_study --folders data/study/digits,data/study/photos,data/study/faces \\
         --variants b0,ghost_b0,ghostlite_b0 --size 64 --out runs/defaults_study
 
 Writes OUT/defaults_study.{json,md}; every finished cell is saved at once, and a rerun skips
@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from runtime.artifacts import atomic_write
-from runtime.cli import run_command
+from core.cli import run_command
+from core.files import atomic_write
 
 METHODS = ("defaults", "plain")
 
@@ -34,8 +34,8 @@ def _int8_top1(weights: Path, data: str, out: Path) -> float:
 
 
 def cell(folder: str, variant: str, method: str, size: int, out: Path) -> dict:
-    from .baseline import train_plain
-    from .run import Settings, train
+    from train.baseline import train_plain
+    from train.run import Settings, train
 
     run_folder = out / Path(folder).name / f"{variant}_{method}"
     started = time.perf_counter()
@@ -61,7 +61,7 @@ def markdown(cells: list[dict]) -> str:
 
 
 def study(folders: list[str], variants: list[str], size: int, out: Path, methods=METHODS) -> list[dict]:
-    from .folders import scan
+    from train.folders import scan
 
     for folder in folders:  # every folder readable before anything is written or trained
         scan(folder)
@@ -81,7 +81,7 @@ def study(folders: list[str], variants: list[str], size: int, out: Path, methods
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m train.defaults_study", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m studies.defaults_study", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--folders", required=True, help="comma-separated folders with train/ and test/")
     p.add_argument("--variants", default="b0,ghost_b0,ghostlite_b0")

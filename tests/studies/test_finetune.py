@@ -4,7 +4,7 @@ import json
 import pytest
 
 from convert.__main__ import main as convert_main
-from quantize.finetune import BestEpoch, chance_warning, main
+from studies.finetune import BestEpoch, chance_warning, main
 
 
 QAT = ["--variant", "ghost_tiny", "--size", "48", "--batch", "16", "--epochs", "1", "--no-gpu-check",
@@ -86,7 +86,7 @@ def test_an_untrained_model_gets_a_warning_that_says_why():
 
 
 def test_quant_report_ranks_every_quantized_op_by_its_error(trained_model, small_demo, tmp_path):
-    from quantize.report import main as report_main
+    from studies.quant_report import main as report_main
 
     assert report_main(["--variant", "ghost_tiny", "--weights", str(trained_model), "--data", str(small_demo),
                         "--size", "48", "--images", "4", "--calib", "8", "--float", "0,3", "--out", str(tmp_path)]) == 0

@@ -1,5 +1,5 @@
 """Which int8 range estimator suits a trained model and its data, decided over several calibration
-samples: `python -m quantize.calib_study --variant ghost_b0 --weights model.keras --data folder`
+samples: `python -m studies.calib_study --variant ghost_b0 --weights model.keras --data folder`
 (`make calib-study`).
 
 Converts the model with make tflite's int8 recipe once per (calibration seed, percentile) and scores
@@ -14,16 +14,16 @@ top-1 (ties: the better mean agreement with the float model).
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-import io
 import json
 import statistics
 import sys
 from pathlib import Path
 
 from convert.job import DEFAULT_CALIBRATION_PERCENTILE
-from runtime.cli import add_trained_model_arguments, run_command
+from core.cli import add_trained_model_arguments, run_command
+from core.files import atomic_write, ensure_writable
+from core.tables import csv_text
 
 CELL_COLUMNS = ["percentile", "seed", "top1", "agreement", "drop_points"]
 
@@ -79,7 +79,6 @@ def run(s: StudySettings) -> tuple[list[Path], str]:
     from convert import recipes
     from convert.job import Job
     from convert.pipeline import labelled_accuracy, load_images, preflight, resolved, study_inputs
-    from runtime.artifacts import atomic_write, ensure_writable
 
     if not s.weights:
         raise ValueError("the study needs WEIGHTS: a trained .keras (make train's model.keras)")
@@ -111,13 +110,9 @@ def run(s: StudySettings) -> tuple[list[Path], str]:
     title = (f"{job.variant} int8: range estimator over {len(s.seeds)} calibration samples of {s.calibration} images "
              f"(Keras top-1 {100 * keras_top1:.2f}% on {accuracy['images']} held-out images of {s.data})")
     text = markdown(cells, summary, title)
-    table = io.StringIO()
-    writer = csv.DictWriter(table, CELL_COLUMNS)
-    writer.writeheader()
-    writer.writerows(cells)
     paths = [out / "calib_study.md", out / "calib_study.csv", out / "calib_study.json"]
     atomic_write(paths[0], text)
-    atomic_write(paths[1], table.getvalue())
+    atomic_write(paths[1], csv_text(cells, CELL_COLUMNS))
     atomic_write(paths[2], json.dumps({"title": title, "settings": dataclasses.asdict(s), "keras_top1": keras_top1,
                                        "held_out_images": accuracy["images"], "summary": summary, "cells": cells},
                                       indent=1))
@@ -133,7 +128,7 @@ def _numbers(text: str, kind):
 
 def main(argv: list[str] | None = None) -> int:
     d = StudySettings()
-    p = argparse.ArgumentParser(prog="python -m quantize.calib_study", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m studies.calib_study", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_trained_model_arguments(p, d.variant)
     p.add_argument("--calib", type=int, default=d.calibration, help="calibration images per sample (default 100)")

@@ -1,4 +1,4 @@
-"""python -m train.ablation --data FOLDER: architecture tables compared under one recipe.
+"""python -m studies.ablation --data FOLDER: architecture tables compared under one recipe.
 
 Each variant is trained with the same settings, budget and seed (`make train`, resumable:
 rerunning the command skips finished runs), converted to int8 (`make tflite`, with the trained
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import io
 import sys
 from pathlib import Path
 
@@ -19,11 +18,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from runtime.artifacts import GHOST_PREFIX, atomic_write  # noqa: E402
-
-from runtime.cli import run_command  # noqa: E402
-
-from .outputs import save_figure  # noqa: E402
+from core.artifacts import GHOST_PREFIX  # noqa: E402
+from core.cli import run_command  # noqa: E402
+from core.files import atomic_write  # noqa: E402
+from core.plots import save_figure  # noqa: E402
+from core.tables import write_csv  # noqa: E402
 
 DEFAULT_VARIANTS = ("s", "s_all_mbconv", "s_all_fused", "s_half_depth", "s_two_stages_dropped")
 COLUMNS = ("variant", "parameters", "gmacs", "epoch_s", "best_val_top1", "best_epoch", "int8_mb",
@@ -31,16 +30,16 @@ COLUMNS = ("variant", "parameters", "gmacs", "epoch_s", "best_val_top1", "best_e
 
 
 def train_variant(variant: str, settings, out: Path) -> dict:
-    from .run import train
+    from train.run import train
 
     return train(dataclasses.replace(settings, variant=variant, out=str(out / "runs" / variant)))
 
 
 def int8_row(variant: str, settings, out: Path, classes: int) -> dict:
     """int8 file from the trained weights, its held-out top-1 and its 1-thread latency (p50)."""
+    from convert.pipeline import Job, ValidationFailed, run
     from runtime.isolated import measure
     from runtime.timing import RunSettings
-    from convert.pipeline import Job, ValidationFailed, run
 
     job = Job(variant, "int8", settings.size, classes, weights=str(out / "runs" / variant / "model.keras"),
               data=settings.data, out=str(out / "artifacts"), gpu_check=False, max_top1_drop=100.0)
@@ -105,11 +104,7 @@ def study(settings, variants: list[str], out: Path, with_int8: bool = True) -> l
 
 
 def write(out: Path, rows: list[dict], runs: dict[str, Path], settings) -> None:
-    text = io.StringIO()
-    writer = csv.DictWriter(text, COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(out / "ablation.csv", text.getvalue())
+    write_csv(out / "ablation.csv", rows, COLUMNS)
     budget = f"{settings.epochs} epochs at {settings.size} px, recipe {settings.recipe}, seed {settings.seed}"
     atomic_write(out / "ablation.md", f"# Ablation on {settings.data}\n\n{budget}\n\n" + markdown(rows))
     plot(out / "train_top1.png", runs, "train_top1", f"train top-1 ({budget})")
@@ -117,9 +112,9 @@ def write(out: Path, rows: list[dict], runs: dict[str, Path], settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .__main__ import parse
+    from train.__main__ import parse
 
-    p = argparse.ArgumentParser(prog="python -m train.ablation", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m studies.ablation", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
                    help="comma-separated variants (ghost_ names for the Ghost counterparts)")
@@ -131,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = [v for v in own.variants.split(",") if v]
     if own.ghost:
         variants += [f"{GHOST_PREFIX}{v}" for v in variants if not v.startswith(GHOST_PREFIX)]
-    from .run import preflight
+    from train.run import preflight
 
     def work() -> str:
         for variant in variants:  # every name and setting checked before the first hour of training

@@ -1,7 +1,7 @@
-"""python -m bench.ghost_designs on a tiny table: real conversions, real side-by-side timing."""
+"""python -m studies.ghost_designs on a tiny table: real conversions, real side-by-side timing."""
 import json
 
-from bench.ghost_designs import OPTIONS, main
+from studies.ghost_designs import OPTIONS, main
 
 
 def test_each_design_is_converted_counted_and_timed_against_its_base(tiny_variant, tmp_path, capsys):

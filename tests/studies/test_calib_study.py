@@ -4,7 +4,7 @@ import json
 import pytest
 
 from convert.__main__ import main as convert_main
-from quantize.calib_study import main, summarize
+from studies.calib_study import main, summarize
 
 STUDY = ["--variant", "ghost_tiny", "--size", "48", "--calib", "16"]
 

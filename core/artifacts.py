@@ -1,6 +1,6 @@
 """The artifact contract, in one place: which precisions exist, how a file is named
-(`{variant}_{precision}.tflite`), the manifest beside it (schema-versioned), and how files are
-written (atomically, never half-written). convert writes it; bench, train, quantize and ship read it.
+(`{variant}_{precision}.tflite`), the manifest beside it (schema-versioned) and what one file
+is (`describe`). convert writes it; bench, train, quantize, ship and the studies read it.
 """
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
 
-from .files import remove_orphans, write_failed
+from .files import atomic_write
 
 # Every precision a .tflite can have; convert.recipes has one recipe per name (tested).
 PRECISIONS = ("fp32", "fp16", "dynamic", "int8", "int8_per_tensor", "int16x8", "int8_qat")
@@ -80,80 +79,6 @@ def checked_entry(manifest: dict, file_name: str) -> dict | None:
     if wrong:
         raise ValueError(f"its entry for {file_name} has {', '.join(wrong)} of the wrong JSON type")
     return entry
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Temporary file in the same folder, fsync, rename: readers see the old file or the
-    new one, never a partial one, even if the process dies mid-write. The temporary's name
-    carries the writer's pid: one a killed writer left is removed by the next write of that
-    file. A failed write (a full disk) names the file and leaves the old one."""
-    payload = data.encode() if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{path.name}."
-    remove_orphans(path.parent, prefix, suffix=".tmp")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{prefix}{os.getpid()}-", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; artifacts are ordinary files
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise write_failed(path, error) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def ensure_writable(folder: Path) -> None:
-    """Fails before any work if `folder` cannot take files (one-line reason). Leaves nothing:
-    a run refused later leaves no empty folder; the first file written makes it. It creates
-    and removes a folder where `folder` would go: access() says yes to root where nothing can
-    be created (/proc, a read-only mount's subfolders)."""
-    existing = Path(folder)
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        problem = f"{str(existing)!r} is a file, not a folder"
-    else:
-        try:
-            os.rmdir(tempfile.mkdtemp(prefix=".write-check-", dir=existing))
-            return
-        except OSError as error:
-            problem = f"cannot create anything in {str(existing)!r}: {error.strerror}"
-    raise PermissionError(f"cannot write to OUT folder {str(folder)!r} ({problem}); choose a writable OUT=...")
-
-
-def read_labels(path: str | Path) -> list[str]:
-    """labels.txt: one class name per line (spaces belong to the name), UTF-8, each name once;
-    refused at once (one line naming the file) if it cannot be that."""
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"labels file {str(path)!r} does not exist") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"labels file {str(path)!r} is not UTF-8 text; give one class name per line") from None
-    labels = [line.strip() for line in text.splitlines() if line.strip()]
-    if not labels:
-        raise ValueError(f"labels file {str(path)!r} is empty; give one class name per line")
-    check_distinct_labels(labels, f"labels file {str(path)!r}")
-    return labels
-
-
-def check_distinct_labels(labels: list[str], source: str) -> None:
-    """Two outputs with one name: an app could not tell them apart, scoring would use the first."""
-    seen, repeated = set(), []
-    for label in labels:
-        if label in seen and label not in repeated:
-            repeated.append(label)
-        seen.add(label)
-    if repeated:
-        raise ValueError(f"{source} names {', '.join(map(repr, repeated[:3]))} more than once; "
-                         "give each class exactly one line")
 
 
 def sha256(data: bytes) -> str:

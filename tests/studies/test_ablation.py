@@ -1,7 +1,7 @@
 """make ablation on two tiny tables: every column filled from real training, conversion and timing."""
 import csv
 
-from train.ablation import COLUMNS, main
+from studies.ablation import COLUMNS, main
 
 
 def test_an_ablation_trains_converts_and_times_each_variant(tmp_path, small_demo, tiny_variant, capsys):

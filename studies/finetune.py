@@ -22,10 +22,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
 import tf_keras as keras
 
-from . import qat
+from quantize import qat
 
 
 @dataclass
@@ -53,39 +52,6 @@ def freeze_batch_norm(model: keras.Model) -> None:
         inner = getattr(layer, "layer", layer)  # QuantizeWrapper holds the real layer
         if isinstance(inner, keras.layers.BatchNormalization):
             inner.trainable = False
-
-
-def align_concatenation_ranges(model: keras.Model) -> int:
-    """One range for a concatenation and its inputs (the Ghost module's halves): TFLite's int8
-    CONCATENATION needs one scale, and with several the converter requantizes each input in
-    an extra QUANTIZE op (44 in ghost_b0). TFMOT learns them apart; the union covers all."""
-    aligned = 0
-    for layer in model.layers:
-        if not (isinstance(layer, qat.QuantizeWrapper) and isinstance(layer.layer, keras.layers.Concatenate)):
-            continue
-        ranges = [_output_range(layer)] + [_output_range(node.layer) for node in _inbound(layer)]
-        if any(r is None for r in ranges):
-            continue
-        low = min(float(lo.numpy()) for lo, _ in ranges)
-        high = max(float(hi.numpy()) for _, hi in ranges)
-        for lo, hi in ranges:
-            lo.assign(low)
-            hi.assign(high)
-        aligned += 1
-    return aligned
-
-
-def _output_range(layer):
-    """The (min, max) variables of a wrapped layer's output fake-quant, if it has one."""
-    found = {v.name.rsplit("/", 1)[-1].split(":")[0]: v for v in layer.weights if "output_m" in v.name}
-    if "output_min" in found and "output_max" in found:
-        return found["output_min"], found["output_max"]
-    return None
-
-
-def _inbound(layer):
-    (node,) = layer.inbound_nodes
-    return [keras_tensor._keras_history for keras_tensor in tf.nest.flatten(node.keras_inputs)]
 
 
 def compile_for_qat(model: keras.Model, s: QatSettings, steps: int, classes: int) -> None:
@@ -153,7 +119,7 @@ def fine_tune(float_model: keras.Model, s: QatSettings, splits, size: int,
     record = {"history": history, "kept_epoch": best.restore(model)}
     line = f"kept epoch {record['kept_epoch']} (best held-out top-1)"
     if quantize:
-        align_concatenation_ranges(model)
+        qat.align_concatenation_ranges(model)
         record["aligned_val_top1"] = round(held_out()["top1"], 5)
         line += f" | with the concatenation ranges aligned for the file: {record['aligned_val_top1']:.3f}"
     print(line, flush=True)
@@ -235,7 +201,7 @@ def _float_baseline(s: QatSettings, job, splits):
 
     import models
     from convert.pipeline import run as convert_run
-    from runtime.artifacts import ensure_writable
+    from core.files import ensure_writable
     from train.outputs import save_keras
 
     ensure_writable(Path(s.out))
@@ -254,7 +220,7 @@ def _float_baseline(s: QatSettings, job, splits):
 
 EPILOG = """example:
   make train VARIANT=ghost_b0 DATA=data/demo SIZE=64
-  python -m quantize.finetune --variant ghost_b0 --weights runs/ghost_b0/model.keras --data data/demo --size 64
+  python -m studies.finetune --variant ghost_b0 --weights runs/ghost_b0/model.keras --data data/demo --size 64
 
 Writes OUT/VARIANT/VARIANT_int8_qat.tflite (uint8 RGB pixels in [0, 255], integer-only, labels
 and metadata inside) with its manifest entry (precision int8_qat: the QAT epochs, held-out top-1
@@ -265,7 +231,7 @@ def parse(argv: list[str] | None) -> QatSettings:
     import argparse
 
     d = QatSettings()
-    p = argparse.ArgumentParser(prog="python -m quantize.finetune", description=__doc__.split("\n")[0],
+    p = argparse.ArgumentParser(prog="python -m studies.finetune", description=__doc__.split("\n")[0],
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variant", default=d.variant, help="default: the variant WEIGHTS was trained as")
     p.add_argument("--weights", required=True, help="trained .keras of VARIANT (make train's model.keras)")
@@ -294,7 +260,7 @@ def parse(argv: list[str] | None) -> QatSettings:
 
 def main(argv: list[str] | None = None) -> int:
     from convert.pipeline import REJECTED, summary_line
-    from runtime.cli import run_command
+    from core.cli import run_command
 
     settings = parse(argv)
     return run_command(lambda: summary_line(run(settings)), REJECTED)

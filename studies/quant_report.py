@@ -24,6 +24,9 @@ import numpy as np
 import tensorflow as tf
 
 from convert.job import DEFAULT_CALIBRATION_PERCENTILE
+from core.cli import add_trained_model_arguments, run_command
+from core.files import atomic_write, ensure_writable
+from core.tables import csv_text
 
 ROUNDING_ONLY = 1 / math.sqrt(12)  # RMSE of uniform rounding, in quantization steps
 COLUMNS = ("rank", "layer", "op", "rmse_over_scale", "max_abs_error", "mean_error", "scale", "tensor")
@@ -98,7 +101,6 @@ def fix_rows(files: dict[int, bytes], score, out: Path, name: str) -> list[dict]
     """Size, held-out accuracy (`score(tflite) -> dict`) and 1-thread latency of each file."""
     from runtime.isolated import measure
     from runtime.timing import RunSettings
-    from runtime.artifacts import atomic_write
 
     table = []
     for count, tflite in files.items():
@@ -148,7 +150,7 @@ def plot(path: Path, rows: list[dict], title: str, top: int = 30) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from train.outputs import save_figure
+    from core.plots import save_figure
 
     shown = rows[:top][::-1]
     figure, axes = plt.subplots(figsize=(8, 0.25 * len(shown) + 1.5))
@@ -162,15 +164,10 @@ def plot(path: Path, rows: list[dict], title: str, top: int = 30) -> None:
 
 
 def write(rows: list[dict], out: Path, name: str, title: str, fixes: list[dict]) -> list[Path]:
-    from runtime.artifacts import atomic_write
 
-    text = io.StringIO()
-    writer = csv.DictWriter(text, COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
     paths = [out / f"{name}.{ext}" for ext in ("md", "csv", "json", "png")]
     atomic_write(paths[0], markdown(rows, title) + (fixes_markdown(fixes) if fixes else ""))
-    atomic_write(paths[1], text.getvalue())
+    atomic_write(paths[1], csv_text(rows, COLUMNS))
     atomic_write(paths[2], json.dumps({"title": title, "layers": rows, "mixed_precision": fixes}, indent=1))
     plot(paths[3], rows, title)
     return paths
@@ -179,7 +176,6 @@ def write(rows: list[dict], out: Path, name: str, title: str, fixes: list[dict])
 def run(s: ReportSettings) -> list[Path]:
     from convert.job import Job
     from convert.pipeline import labelled_accuracy, study_inputs
-    from runtime.artifacts import ensure_writable
 
     if not s.weights or not Path(s.weights).is_file():
         raise FileNotFoundError(f"WEIGHTS {s.weights!r} is not a file: give the trained .keras (make train's model.keras)")
@@ -227,10 +223,9 @@ def _float_counts(text: str) -> tuple[int, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from runtime.cli import add_trained_model_arguments, run_command
 
     d = ReportSettings()
-    p = argparse.ArgumentParser(prog="python -m quantize.report", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m studies.quant_report", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_trained_model_arguments(p, d.variant)
     p.add_argument("--images", type=_count, default=d.images, help=f"debug images (default {d.images})")

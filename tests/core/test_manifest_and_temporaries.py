@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from runtime.artifacts import atomic_write, read_manifest, update_manifest
-from runtime.environments import REPO_ROOT
-from runtime.files import temporary_directory
+from core.artifacts import read_manifest, update_manifest
+from core.environments import REPO_ROOT
+from core.files import atomic_write, temporary_directory
 from tests.conftest import ctrl_c_reaches
 
 

@@ -1,0 +1,3 @@
+"""A user's images and labels, below every stage that reads them: file types, decoding and
+resizing to the model's square input, labels.txt, and how a DATA folder is laid out.
+Imports no TensorFlow."""
