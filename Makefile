@@ -55,7 +55,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 	$(if $(STRENGTH),--strength $(STRENGTH))
 
 .PHONY: help setup test test-slow test-faults models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
-	mediapipe-env clients-env profile perf-install \
+	mediapipe-env clients-env arm-env profile perf-install \
 	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study
 .DEFAULT_GOAL := help
 
@@ -120,6 +120,9 @@ $(MEDIAPIPE_VENV)/.installed: convert/requirements-mediapipe.txt
 	touch $@
 
 clients-env: mediapipe-env bench-legacy-env  ## both client environments (CI builds them: .ci/run)
+
+arm-env: $(STAMP)  ## emulated ARM cores (qemu-user, arm64 sysroot, aarch64 LiteRT, instruction counter) in .arm-env for the arm-* backends (needs root once; a rebuilt env: FORCE=1)
+	$(PY) -m runtime.arm.build $(if $(filter-out 0,$(FORCE)),--force)
 
 bench-gpu-sw:  ## software Vulkan (lavapipe) so the gpu backend runs without a GPU (needs root)
 	bench/setup_gpu_sw.sh
