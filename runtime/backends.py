@@ -19,6 +19,7 @@ import sys
 from typing import Callable
 
 from . import android
+from .arm import backend as arm
 from .artifacts import UNKNOWN, ModelInfo
 from .environments import LEGACY_PYTHON, REPO_ROOT
 from .jobs import BackendSpec, Job
@@ -176,6 +177,10 @@ def check_android(spec: BackendSpec, ctx: Context) -> Availability:
     return Availability(options=options)
 
 
+def check_arm(spec: BackendSpec, ctx: Context) -> Availability:
+    return Availability(arm.problem())
+
+
 # --- the registry --------------------------------------------------------------------------
 
 REGISTRY: dict[str, Backend] = {b.name: b for b in [
@@ -203,6 +208,8 @@ REGISTRY: dict[str, Backend] = {b.name: b for b in [
             "[;flag=value...]", check_android, android.run,
             threaded=lambda spec: android.mode_of(spec) in android.THREADED_MODES,
             validate=validate_android),
+    *[Backend(name, arm.help_text(name), check_arm, arm.run, threaded=lambda spec: False)
+      for name in arm.backend_names()],
 ]}
 
 
