@@ -40,6 +40,19 @@ def client_python(python: str, make_target: str) -> str:
     pytest.skip(message)
 
 
+def require_arm_env():
+    """The emulated ARM environment (make arm-env). Missing, the test skips on a developer machine
+    and fails in CI, which builds it (.ci/run)."""
+    from runtime.arm import default_env
+
+    env = default_env()
+    if problem := env.problem():
+        if os.environ.get("CI"):
+            pytest.fail(f"{problem} (CI builds it before the tests)")
+        pytest.skip(problem)
+    return env
+
+
 def ctrl_c_reaches() -> None:
     """preexec_fn for a child process a test interrupts with SIGINT: a shell starts background jobs with
     SIGINT ignored, Python then never raises KeyboardInterrupt, and the test would measure the shell."""
