@@ -21,13 +21,15 @@ CLASSES ?=
 CALIB ?= 100
 # Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8), WORKERS (calibration processes),
 # CALIB_PERCENTILE (int8 range estimator: default 90, 100 = min/max), CALIB_SEED (which images calibrate),
-# FORCE=1 (write the file even where validation refuses it; the manifest records why)
+# FORCE=1 (write the file even where validation refuses it; the manifest records why),
+# ARM_CHECK=a76 (its outputs on this emulated ARM core vs x86's, in the manifest where make arm-env ran; 0: skip)
+ARM_CHECK ?= a76
 CONVERT_ARGS = $(if $(or $(VARIANT_GIVEN),$(if $(WEIGHTS),,default)),$(VARIANT)) --precision $(PRECISION) \
 	$(if $(CLASSES),--classes $(CLASSES)) --out $(call quote,$(OUT)) --calib $(CALIB) \
 	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(DATA),--data $(call quote,$(DATA))) \
 	$(if $(LABELS),--labels $(call quote,$(LABELS))) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS)) \
 	$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE)) $(if $(CALIB_SEED),--calib-seed $(CALIB_SEED)) \
-	$(if $(filter-out 0,$(FORCE)),--force)
+	$(if $(filter-out 0,$(FORCE)),--force) $(if $(filter-out 0,$(ARM_CHECK)),--arm-check $(ARM_CHECK))
 
 BACKENDS ?= cpu,interpreter,gpu,npu,legacy,tf
 THREADS ?= 1,2

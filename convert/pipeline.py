@@ -180,10 +180,13 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
     gpu = validate.gpu_check(str(path)) if job.gpu_check else {"status": "skipped", "reason": "--no-gpu-check"}
     legacy = (validate.legacy_check(str(path), images.validation) if job.legacy_check
               else {"status": "skipped", "reason": "--no-legacy-check"})
+    arm = (validate.arm_check(str(path), images.validation, job.arm_core) if job.arm_core
+           else {"status": "skipped", "reason": "no --arm-check CORE"})
     lap("package_s")
     if labels:
         artifacts.atomic_write(folder / "labels.txt", "\n".join(labels) + "\n")
-    entry = {**manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, timings), **(extra or {})}
+    entry = {**manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, arm, timings),
+             **(extra or {})}
     manifest = artifacts.update_manifest(folder, {"variant": job.variant}, path.name, entry)
     report = folder / f"{name}.report.md"
     artifacts.atomic_write(report, render_report(name, entry))
@@ -309,7 +312,7 @@ def refusal_advice(job: Job) -> str:
         "Keep this file anyway with FORCE=1."
 
 
-def manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, timings) -> dict:
+def manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, arm, timings) -> dict:
     return {
         "precision": job.precision, "sha256": artifacts.sha256(tflite), "size_bytes": len(tflite),
         "input_size": size, "num_classes": job.classes, "weights": job.weights, "parameters": model.count_params(),
@@ -318,7 +321,7 @@ def manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, lega
         **validate.io_contract(tflite),
         "calibration": images.summary(), "validation": figures, "gpu": gpu,
         "runtimes": {"min_runtime_version": ops.min_runtime_version(tflite), "op_versions": ops.op_versions(tflite),
-                     "legacy_tflite_runtime": legacy},
+                     "legacy_tflite_runtime": legacy, "arm_emulated": arm},
         "ops": ops.op_summary(op_list), "float_ops": len(ops.float_ops(op_list)),
         "xnnpack_partitions": validate.xnnpack_partitions(tflite),
         "timings_s": timings,
@@ -351,6 +354,7 @@ def render_report(name: str, entry: dict) -> str:
              f"- GPU accelerator: {json.dumps(entry['gpu'])}",
              f"- oldest TFLite runtime for its op versions: {entry['runtimes']['min_runtime_version']}; "
              f"tflite-runtime 2.14: {json.dumps(entry['runtimes']['legacy_tflite_runtime'])}",
+             f"- on an emulated ARM core (LiteRT aarch64 under qemu): {json.dumps(entry['runtimes']['arm_emulated'])}",
              f"- float ops: {entry['float_ops']}; XNNPACK runs the graph in {entry['xnnpack_partitions']} "
              "partition(s) (ops between partitions run on the reference kernels)",
              f"- timings (s): {json.dumps(entry['timings_s'])}", "",

@@ -18,6 +18,26 @@ MIN_COSINE = {"fp32": 0.9999, "fp16": 0.999, "dynamic": 0.98, "int8": 0.90, "int
               "int16x8": 0.98, "int8_qat": 0.90}
 
 
+def arm_check(path: str, images: np.ndarray, core: str, timeout: float = 600) -> dict:
+    """Runs the file on one emulated ARM core (make arm-env) on the first held-out image: are its
+    outputs those of this machine's LiteRT, bit for bit? Also its instructions per inference there."""
+    from runtime.arm import CORES, default_env, run_on_core
+    from runtime.arm.numerics import agreement
+
+    if problem := default_env().problem():
+        return {"status": "skipped", "reason": problem}
+    with open(path, "rb") as file:
+        sample = model_inputs(file.read(), images[:1])
+    run = run_on_core(path, core, inputs=[sample], timeout=timeout)
+    if not run.ok:
+        return {"status": "failed", "core": CORES[core].title, "reason": run.reason}
+    match = agreement(path, run)
+    return {"status": "same outputs" if match.bit_exact else "different outputs", "core": CORES[core].title,
+            "images": 1, "bit_exact": match.bit_exact, "max_difference": match.max_abs_diff,
+            "instructions_per_inference": run.instructions_per_inference,
+            "measure": "emulated (qemu-user instruction count, not a timing)"}
+
+
 def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:
     """Runs the file on the last standalone tflite-runtime (2.14, its own environment) and
     compares its raw outputs with LiteRT's: equal within one quantization step for integer
