@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..files import temporary_directory
 from .cores import core as core_named
 from .env import QEMU, ArmEnv, default_env
 
@@ -99,7 +100,8 @@ def _arrays(path: Path, prefix: str) -> list:
 def _collect(core: str, procs: dict, errors: dict, tmp: Path, seconds: float) -> ArmRun:
     for n, proc in procs.items():
         if proc.returncode != 0:
-            return ArmRun(core, False, f"emulated run ({n} invoke{'s' if n > 1 else ''}) failed: {_reason(proc.returncode, errors[n])}",
+            which = f"{n} invoke{'s' if n > 1 else ''}"
+            return ArmRun(core, False, f"emulated run ({which}) failed: {_reason(proc.returncode, errors[n])}",
                           seconds=seconds)
     try:
         counts = {n: int((tmp / f"count{n}").read_text()) for n in procs}
@@ -125,7 +127,7 @@ def run_on_core(model: str | os.PathLike, core: str, inputs: list | None = None,
     if not model.is_file():
         return ArmRun(core, False, f"no such file: {model}")
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="arm-run-") as tmp_name:
+    with temporary_directory("arm-run-") as tmp_name:
         tmp = Path(tmp_name)
         given = _save_inputs(inputs, tmp)
         procs = {n: _start(env, core, model, given, tmp, n) for n in INVOKES}

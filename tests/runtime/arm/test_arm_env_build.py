@@ -46,6 +46,18 @@ def test_a_host_without_apt_stops_with_one_line_and_nothing_ready(tmp_path):
     assert not (target / "READY").exists()
 
 
+def test_offline_the_build_stops_with_one_line_and_leaves_nothing_behind(tmp_path):
+    require_arm_env()  # the host steps (qemu-user, arm64 package lists) done: the downloads come next
+    target = tmp_path / "arm-env"
+    no_network = {**os.environ, "ARM_ENV": str(target), "http_proxy": "http://127.0.0.1:9",
+                  "https_proxy": "http://127.0.0.1:9"}  # apt and pip both go through it: nothing answers
+    result = _build(no_network)
+    assert result.returncode == 1
+    error, = result.stderr.strip().splitlines()
+    assert error.startswith("arm-env: error: apt-get download of the arm64 packages (offline?) failed: ")
+    assert not target.exists() or list(target.iterdir()) == []
+
+
 def test_a_part_whose_build_fails_is_not_kept_and_is_rebuilt_next_time(tmp_path):
     target = tmp_path / "base"
 
@@ -55,7 +67,7 @@ def test_a_part_whose_build_fails_is_not_kept_and_is_rebuilt_next_time(tmp_path)
 
     with pytest.raises(RuntimeError):
         _staged(target, fail)
-    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
     _staged(target, lambda folder: (folder / "whole").write_text("done"))
     assert sorted(p.name for p in target.iterdir()) == ["whole"]
 
