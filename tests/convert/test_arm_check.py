@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from convert.__main__ import main
+from convert.ship import main as ship_main
 from convert.validate import arm_check
 from tests.conftest import require_arm_env
 
@@ -14,7 +15,9 @@ FAST = ["--size", "48", "--classes", "5", "--calib", "8", "--validate", "4", "--
 
 def test_the_manifest_records_whether_outputs_on_an_emulated_a76_equal_x86s(tmp_path, tiny_variant):
     require_arm_env()
-    assert main(["ghost_tiny", *FAST, "--arm-check", "a76", "--out", str(tmp_path)]) == 0
+    labels = tmp_path / "labels.txt"
+    labels.write_text("".join(f"class{i}\n" for i in range(5)))  # make ship wants them packed inside
+    assert main(["ghost_tiny", *FAST, "--labels", str(labels), "--arm-check", "a76", "--out", str(tmp_path)]) == 0
     folder = tmp_path / "ghost_tiny"
     arm = json.loads((folder / "manifest.json").read_text())["artifacts"]["ghost_tiny_int8.tflite"]["runtimes"]["arm_emulated"]
     # Not asserted equal: XNNPACK's x86 and ARM int8 kernels may round apart (ghost_s int8 224 px on A76
@@ -24,6 +27,10 @@ def test_the_manifest_records_whether_outputs_on_an_emulated_a76_equal_x86s(tmp_
     assert arm["core"] == "Cortex-A76" and arm["instructions_per_inference"] > 0
     assert arm["measure"].startswith("emulated")
     assert "on an emulated ARM core" in (folder / "ghost_tiny_int8.report.md").read_text()
+    assert ship_main(["ghost_tiny", "--artifacts", str(tmp_path), "--out", str(tmp_path / "dist")]) == 0
+    card = (tmp_path / "dist" / "ghost_tiny" / "MODEL_CARD.md").read_text()
+    assert "- emulated Cortex-A76 (LiteRT aarch64 under qemu): outputs " in card
+    assert "M instructions per inference (qemu count, not a timing)" in card
 
 
 def test_without_the_environment_the_check_is_skipped_saying_how_to_get_it(tmp_path, monkeypatch):
