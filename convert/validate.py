@@ -1,6 +1,7 @@
 """Does the .tflite compute what the Keras model computes? Measured on held-out images."""
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -32,10 +33,21 @@ def arm_check(path: str, images: np.ndarray, core: str, timeout: float = 600) ->
     if not run.ok:
         return {"status": "failed", "core": CORES[core].title, "reason": run.reason}
     match = agreement(path, run)
-    return {"status": "same outputs" if match.bit_exact else "different outputs", "core": CORES[core].title,
-            "images": 1, "bit_exact": match.bit_exact, "max_difference": match.max_abs_diff,
-            "instructions_per_inference": run.instructions_per_inference,
-            "measure": "emulated (qemu-user instruction count, not a timing)"}
+    result = {"status": "same outputs" if match.bit_exact else "different outputs", "core": CORES[core].title,
+              "images": 1, "bit_exact": match.bit_exact, "max_difference": match.max_abs_diff,
+              "instructions_per_inference": run.instructions_per_inference,
+              "measure": "emulated (qemu-user instruction count, not a timing)"}
+    if not match.bit_exact:
+        result["first_divergence"] = _first_divergence(path, core, [sample], timeout)
+    return result
+
+
+def _first_divergence(path: str, core: str, inputs: list, timeout: float) -> dict | str | None:
+    """Which op's output differs first (an answer of None: none did once every op output was exposed)."""
+    from .divergence import first_divergence
+
+    found = first_divergence(path, core, inputs, timeout)
+    return dataclasses.asdict(found) if dataclasses.is_dataclass(found) else found
 
 
 def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:
