@@ -19,27 +19,39 @@ MIN_COSINE = {"fp32": 0.9999, "fp16": 0.999, "dynamic": 0.98, "int8": 0.90, "int
               "int16x8": 0.98, "int8_qat": 0.90}
 
 
-def arm_check(path: str, images: np.ndarray, core: str, timeout: float = 600) -> dict:
-    """Runs the file on one emulated ARM core (make arm-env) on the first held-out image: are its
-    outputs those of this machine's LiteRT, bit for bit? Also its instructions per inference there."""
+def arm_check(path: str, images: np.ndarray, core: str, timeout: float = 900) -> dict:
+    """Runs the file on one emulated ARM core (make arm-env) on the held-out images: are its outputs
+    those of this machine's LiteRT, bit for bit? Also its instructions per inference there, and where
+    they differ, the first op whose output differs (on the first image that differs)."""
     from runtime.arm import CORES, default_env, run_on_core
     from runtime.arm.numerics import agreement
 
     if problem := default_env().problem():
         return {"status": "skipped", "reason": problem}
     with open(path, "rb") as file:
-        sample = model_inputs(file.read(), images[:1])
-    run = run_on_core(path, core, inputs=[sample], timeout=timeout)
+        samples = model_inputs(file.read(), images)[:, None]  # one [1, S, S, 3] input per image
+    run = run_on_core(path, core, inputs=[samples], timeout=timeout, stacked=True)
     if not run.ok:
         return {"status": "failed", "core": CORES[core].title, "reason": run.reason}
-    match = agreement(path, run)
+    match = agreement(path, run, stacked=True)
     result = {"status": "same outputs" if match.bit_exact else "different outputs", "core": CORES[core].title,
-              "images": 1, "bit_exact": match.bit_exact, "max_difference": match.max_abs_diff,
-              "instructions_per_inference": run.instructions_per_inference,
+              "images": match.samples, "images_differing": match.samples_differing, "bit_exact": match.bit_exact,
+              "max_difference": match.max_abs_diff, "instructions_per_inference": run.instructions_per_inference,
               "measure": "emulated (qemu-user instruction count, not a timing)"}
     if not match.bit_exact:
-        result["first_divergence"] = _first_divergence(path, core, [sample], timeout)
+        result["first_divergence"] = _first_divergence(path, core, _first_differing(path, run), timeout)
     return result
+
+
+def _first_differing(path: str, run) -> list:
+    """The inputs of the first image whose outputs differ."""
+    from runtime.arm.numerics import host_outputs
+
+    for sample, theirs in zip(zip(*run.inputs), zip(*run.outputs)):
+        ours = host_outputs(path, list(sample))
+        if any(not np.array_equal(o, t) for o, t in zip(ours, theirs)):
+            return list(sample)
+    return [x[0] for x in run.inputs]
 
 
 def _first_divergence(path: str, core: str, inputs: list, timeout: float) -> dict | str | None:

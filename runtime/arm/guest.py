@@ -1,10 +1,12 @@
 """Runs inside the emulated aarch64 Python (under qemu-user), so it imports numpy and LiteRT only:
 
-    python3.11 guest.py MODEL INPUTS.npz|- OUTPUTS.npz INVOKES
+    python3.11 guest.py MODEL INPUTS.npz|- OUTPUTS.npz SAMPLES INVOKES
 
-Loads MODEL in LiteRT's Interpreter (XNNPACK, one thread), sets its inputs (from INPUTS.npz, or
-`-`: seeded random pixels, as the bench workers make them), calls invoke() INVOKES times and saves
-the inputs and outputs to OUTPUTS.npz as input_<i> / output_<i>.
+Loads MODEL in LiteRT's Interpreter (XNNPACK, one thread). INPUTS.npz holds input_<i>: SAMPLES inputs
+stacked on a new first axis (`-`: one seeded random sample, as the bench workers make them). Invokes
+SAMPLES times, one sample each, reading the outputs after each; then invokes without touching any tensor
+until INVOKES in all: a run with two more invokes than another differs from it by two bare invoke() calls.
+Saves the inputs and outputs, stacked the same way, to OUTPUTS.npz as input_<i> / output_<i>.
 """
 import sys
 
@@ -21,19 +23,32 @@ def random_input(shape, dtype):
     return rng.integers(info.min, info.max, size=shape, endpoint=True, dtype=dtype)
 
 
-def main(model, inputs_path, outputs_path, invokes):
+def stacked_inputs(interpreter, inputs_path, samples):
+    given = np.load(inputs_path) if inputs_path != "-" else {}
+    stacks = []
+    for i, detail in enumerate(interpreter.get_input_details()):
+        name = f"input_{i}"
+        stacks.append(given[name] if name in given else random_input(detail["shape"], detail["dtype"])[None])
+        if len(stacks[-1]) != samples:
+            raise ValueError(f"{name} holds {len(stacks[-1])} samples, expected {samples}")
+    return stacks
+
+
+def main(model, inputs_path, outputs_path, samples, invokes):
+    samples, invokes = int(samples), int(invokes)
     interpreter = Interpreter(model_path=model, num_threads=1)
     interpreter.allocate_tensors()
-    given = np.load(inputs_path) if inputs_path != "-" else {}
-    arrays = {}
-    for i, detail in enumerate(interpreter.get_input_details()):
-        value = given[f"input_{i}"] if f"input_{i}" in given else random_input(detail["shape"], detail["dtype"])
-        interpreter.set_tensor(detail["index"], value)
-        arrays[f"input_{i}"] = value
-    for _ in range(int(invokes)):
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    stacks, results = stacked_inputs(interpreter, inputs_path, samples), []
+    for k in range(invokes):
+        if k < samples:
+            for detail, stack in zip(inputs, stacks):
+                interpreter.set_tensor(detail["index"], stack[k])
         interpreter.invoke()
-    for i, detail in enumerate(interpreter.get_output_details()):
-        arrays[f"output_{i}"] = interpreter.get_tensor(detail["index"])
+        if k < samples:
+            results.append([interpreter.get_tensor(detail["index"]) for detail in outputs])
+    arrays = {f"input_{i}": stack for i, stack in enumerate(stacks)}
+    arrays.update({f"output_{i}": np.stack([r[i] for r in results]) for i in range(len(outputs))})
     np.savez(outputs_path, **arrays)
 
 

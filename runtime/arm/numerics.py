@@ -1,6 +1,6 @@
 """Do a file's outputs on an emulated ARM core equal the host's (x86 LiteRT, XNNPACK, 1 thread)
-for the same input? int8 kernels differ per core (A53 mlal, A76 dot product, ...) but compute the
-same integers; float kernels may round differently."""
+for the same inputs? Each core gets its own int8 kernels (A53 multiply-accumulate, A76 dot product,
+...), and x86 others again: they mostly compute the same integers, but not always (docs/arm.md)."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,6 +13,8 @@ from .emulate import ArmRun
 class Agreement:
     bit_exact: bool
     max_abs_diff: float
+    samples: int = 1
+    samples_differing: int = 0
 
 
 def host_outputs(model: str | os.PathLike, inputs: list) -> list:
@@ -27,13 +29,21 @@ def host_outputs(model: str | os.PathLike, inputs: list) -> list:
     return [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
 
 
-def agreement(model: str | os.PathLike, run: ArmRun) -> Agreement:
-    """Compares a successful run's outputs with the host's for the same inputs."""
+def _gap(ours: list, theirs: list) -> float:
+    """Largest absolute difference over the outputs of one sample (inf: they do not even match in shape)."""
     import numpy as np
 
-    host = host_outputs(model, run.inputs)
-    exact = len(host) == len(run.outputs) and all(
-        h.dtype == a.dtype and h.shape == a.shape and np.array_equal(h, a) for h, a in zip(host, run.outputs))
-    diff = max((float(np.max(np.abs(h.astype(np.float64) - a.astype(np.float64))))
-                for h, a in zip(host, run.outputs) if h.shape == a.shape), default=float("inf"))
-    return Agreement(exact, diff)
+    if len(ours) != len(theirs) or any(o.shape != t.shape or o.dtype != t.dtype for o, t in zip(ours, theirs)):
+        return float("inf")
+    return max(float(np.max(np.abs(o.astype(np.float64) - t.astype(np.float64)), initial=0.0))
+               for o, t in zip(ours, theirs))
+
+
+def agreement(model: str | os.PathLike, run: ArmRun, stacked: bool = False) -> Agreement:
+    """Compares a successful run's outputs with the host's for the same inputs (`stacked`: as given to
+    run_on_core, one sample after the other)."""
+    samples = list(zip(*run.inputs)) if stacked else [run.inputs]
+    theirs = list(zip(*run.outputs)) if stacked else [run.outputs]
+    gaps = [_gap(host_outputs(model, list(sample)), list(outputs)) for sample, outputs in zip(samples, theirs)]
+    return Agreement(bit_exact=max(gaps) == 0, max_abs_diff=max(gaps), samples=len(gaps),
+                     samples_differing=sum(gap != 0 for gap in gaps))

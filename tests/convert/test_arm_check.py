@@ -23,7 +23,9 @@ def test_the_manifest_records_whether_outputs_on_an_emulated_a76_equal_x86s(tmp_
     # Not asserted equal: XNNPACK's x86 and ARM int8 kernels may round apart (ghost_s int8 224 px on A76
     # differs by up to 15 output steps on the Xeon this was written on); the record must say which.
     assert arm["status"] == ("same outputs" if arm["bit_exact"] else "different outputs")
-    assert arm["bit_exact"] == (arm["max_difference"] == 0)
+    assert arm["bit_exact"] == (arm["max_difference"] == 0) == (arm["images_differing"] == 0)
+    assert arm["images"] == 4  # every held-out image (--validate 4)
+    assert ("first_divergence" in arm) == (not arm["bit_exact"])
     assert arm["core"] == "Cortex-A76" and arm["instructions_per_inference"] > 0
     assert arm["measure"].startswith("emulated")
     assert "on an emulated ARM core" in (folder / "ghost_tiny_int8.report.md").read_text()
