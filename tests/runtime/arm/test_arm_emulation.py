@@ -65,3 +65,15 @@ def test_a_run_past_its_timeout_is_killed_and_reported(tiny_int8):
     require_arm_env()
     run = run_on_core(tiny_int8, "a53", timeout=0.5)
     assert not run.ok and run.reason == "timed out after 0.5 s (qemu killed)"
+
+
+def test_stacked_samples_run_one_after_the_other_and_count_the_same_per_inference(runs, tiny_int8):
+    pixels = np.random.default_rng(2).integers(0, 256, (3, 1, 64, 64, 3), dtype=np.uint8)
+    run = run_on_core(tiny_int8, "a76", inputs=[pixels], stacked=True)
+    assert run.ok, run.reason
+    assert run.outputs[0].shape == (3, 1, 10)
+    for sample, output in zip(pixels, run.outputs[0]):
+        assert np.array_equal(host_outputs(tiny_int8, [sample])[0], output)
+    assert agreement(tiny_int8, run, stacked=True).samples == 3
+    single = runs["a76"].instructions_per_inference
+    assert abs(run.instructions_per_inference - single) < 1e-3 * single  # the work does not depend on the pixels
