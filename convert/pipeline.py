@@ -363,6 +363,16 @@ def render_report(name: str, entry: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _arm_summary(arm: dict | None) -> str:
+    """` | ARM Cortex-A76: same outputs (16 images)`, where make tflite ran the file on an emulated core."""
+    if not arm or arm.get("status") == "skipped":
+        return ""
+    if arm["status"] == "failed":
+        return f" | ARM {arm['core']}: failed ({arm['reason']})"
+    differing = f"{arm['images_differing']} of " if arm["images_differing"] else ""
+    return f" | ARM {arm['core']} (emulated): {arm['status']} ({differing}{arm['images']} images)"
+
+
 def summary_line(result: Result) -> str:
     entry = result.manifest["artifacts"][result.tflite.name]
     v = entry["validation"]
@@ -375,7 +385,8 @@ def summary_line(result: Result) -> str:
               if v.get("accepted_despite") else "")
     return (f"{result.tflite} {entry['size_bytes'] / 1e6:.2f} MB | vs Keras on {v['images']} held-out images: "
             f"top-1 {v['top1_agreement']:.0%}, cosine {v['cosine_mean']:.4f}, max|err| {v['max_abs_error']:.3g}{accuracy} "
-            f"| GPU: {entry['gpu'].get('status')} | {sum(result.timings.values()):.0f} s"
+            f"| GPU: {entry['gpu'].get('status')}{_arm_summary(entry['runtimes'].get('arm_emulated'))} "
+            f"| {sum(result.timings.values()):.0f} s"
             + _partitions_warning(entry["xnnpack_partitions"]) + _skipped_warning(entry["calibration"]) + forced)
 
 

@@ -214,8 +214,10 @@ def _arm_lines(arm: dict | None) -> list[str]:
         return []
     if arm["status"] == "failed":
         return [f"- emulated {arm.get('core', 'ARM core')} (LiteRT aarch64 under qemu): failed ({arm.get('reason')})"]
-    verdict = ("outputs equal to x86 LiteRT's, bit for bit" if arm["bit_exact"]
-               else f"outputs differ from x86 LiteRT's by up to {arm['max_difference']:g}")
+    images = arm.get("images", 1)
+    verdict = (f"outputs equal to x86 LiteRT's, bit for bit, on {images} held-out images" if arm["bit_exact"]
+               else f"outputs differ from x86 LiteRT's on {arm.get('images_differing', '?')} of {images} held-out "
+                    f"images, by up to {arm['max_difference']:g}")
     return [f"- emulated {arm['core']} (LiteRT aarch64 under qemu): {verdict}; "
             f"{arm['instructions_per_inference'] / 1e6:,.1f} M instructions per inference (qemu count, not a timing)"]
 
