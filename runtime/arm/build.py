@@ -239,27 +239,21 @@ def fill_core(env: ArmEnv, name: str, sysroot: Path) -> None:
 
 def smoke_test(env: ArmEnv) -> int:
     """Imports LiteRT and numpy on the emulated A76 with the plugin; returns the instructions it counted."""
-    from .emulate import guest_command
+    from .emulate import guest_command, guest_environment
 
     with tempfile.TemporaryDirectory(prefix="arm-env-smoke-") as tmp:
         count = Path(tmp) / "count"
         code = "import numpy, ai_edge_litert.interpreter; print(numpy.__version__)"
         _run(guest_command(env, "a76", ["-c", code], count), "smoke run under qemu (import numpy, LiteRT)",
-             timeout=600, env=_guest_env(env))
+             timeout=600, env=guest_environment(env))
         instructions = int(count.read_text()) if count.exists() else 0
     if instructions <= 0:
         raise BuildError("smoke run under qemu: the counting plugin counted nothing")
     return instructions
 
 
-def _guest_env(env: ArmEnv) -> dict[str, str]:
-    from .emulate import guest_environment
-
-    return guest_environment(env)
-
-
 def write_stamp(env: ArmEnv, instructions: int) -> None:
-    qemu = _last_line(_run([QEMU, "--version"], "qemu-aarch64 --version").splitlines()[0])
+    qemu = _run([QEMU, "--version"], "qemu-aarch64 --version").splitlines()[0].strip()
     data = {"recipe": RECIPE, "qemu": qemu, "wheels": [LITERT_WHEEL, _numpy_pin()], "cores": list(CORES),
             "smoke_instructions": instructions, "built": datetime.datetime.now(datetime.timezone.utc).isoformat()}
     partial = env.stamp.with_name("READY.partial")
@@ -300,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     except subprocess.TimeoutExpired as e:
         print(f"arm-env: error: {e.cmd[0]} timed out after {e.timeout:g} s", file=sys.stderr)
         return 1
+    except OSError as e:  # e.g. a folder this user may not write
+        print(f"arm-env: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("arm-env: interrupted; the part being built was removed, finished parts are kept", file=sys.stderr)
+        return 130
     _say(f"ready at {env.root}: cores {', '.join(CORES)}")
     return 0
 
