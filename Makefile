@@ -21,13 +21,15 @@ CLASSES ?=
 CALIB ?= 100
 # Optional: SIZE, WEIGHTS, DATA, LABELS, IO (uint8|int8), WORKERS (calibration processes),
 # CALIB_PERCENTILE (int8 range estimator: default 90, 100 = min/max), CALIB_SEED (which images calibrate),
-# FORCE=1 (write the file even where validation refuses it; the manifest records why)
+# FORCE=1 (write the file even where validation refuses it; the manifest records why),
+# ARM_CHECK=a76 (its outputs on this emulated ARM core vs x86's, in the manifest where make arm-env ran; 0: skip)
+ARM_CHECK ?= a76
 CONVERT_ARGS = $(if $(or $(VARIANT_GIVEN),$(if $(WEIGHTS),,default)),$(VARIANT)) --precision $(PRECISION) \
 	$(if $(CLASSES),--classes $(CLASSES)) --out $(call quote,$(OUT)) --calib $(CALIB) \
 	$(if $(SIZE),--size $(SIZE)) $(if $(WEIGHTS),--weights $(call quote,$(WEIGHTS))) $(if $(DATA),--data $(call quote,$(DATA))) \
 	$(if $(LABELS),--labels $(call quote,$(LABELS))) $(if $(IO),--io $(IO)) $(if $(WORKERS),--calib-workers $(WORKERS)) \
 	$(if $(CALIB_PERCENTILE),--calib-percentile $(CALIB_PERCENTILE)) $(if $(CALIB_SEED),--calib-seed $(CALIB_SEED)) \
-	$(if $(filter-out 0,$(FORCE)),--force)
+	$(if $(filter-out 0,$(FORCE)),--force) $(if $(filter-out 0,$(ARM_CHECK)),--arm-check $(ARM_CHECK))
 
 BACKENDS ?= cpu,interpreter,gpu,npu,legacy,tf
 THREADS ?= 1,2
@@ -55,7 +57,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 	$(if $(STRENGTH),--strength $(STRENGTH))
 
 .PHONY: help setup test test-slow test-faults models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
-	mediapipe-env clients-env profile perf-install \
+	mediapipe-env clients-env arm-env profile perf-install \
 	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study
 .DEFAULT_GOAL := help
 
@@ -120,6 +122,9 @@ $(MEDIAPIPE_VENV)/.installed: convert/requirements-mediapipe.txt
 	touch $@
 
 clients-env: mediapipe-env bench-legacy-env  ## both client environments (CI builds them: .ci/run)
+
+arm-env: $(STAMP)  ## emulated ARM cores (qemu-user, arm64 sysroot, aarch64 LiteRT, instruction counter) in .arm-env for the arm-* backends (needs root once; a rebuilt env: FORCE=1)
+	$(PY) -m runtime.arm.build $(if $(filter-out 0,$(FORCE)),--force)
 
 bench-gpu-sw:  ## software Vulkan (lavapipe) so the gpu backend runs without a GPU (needs root)
 	bench/setup_gpu_sw.sh

@@ -36,6 +36,7 @@ examples:
   python -m bench m.tflite --backends "delegate:/usr/lib/libedgetpu.so.1;device=usb"
   python -m bench m.tflite --backends android,android:gpu --android_binary ./benchmark_model
   python -m bench m.tflite --backends android --dry_run   # print the adb commands only
+  python -m bench m.tflite --backends arm-a76,arm-a53     # emulated ARM cores: instructions (make arm-env)
 """
 
 

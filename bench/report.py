@@ -1,4 +1,4 @@
-"""The outputs: a Markdown table, CSV, JSON and two PNG plots."""
+"""The outputs: a Markdown table, CSV, JSON and PNG plots (latency; instructions on emulated ARM cores)."""
 from __future__ import annotations
 
 import dataclasses
@@ -30,6 +30,7 @@ COLUMNS = [  # (header, formatter)
     ("p99 ms", lambda r: _lat(r, "p99_ms")),
     ("std ms", lambda r: _lat(r, "std_ms")),
     ("runs", lambda r: r.latency.runs if r.latency else "-"),
+    ("M instr/inf", lambda r: _num(_minstr(r), 1)),  # emulated ARM rows (qemu count) instead of times
     ("peak MB", lambda r: _num(r.peak_rss_mb, 0)),
     ("status", lambda r: r.status if r.ok else f"{r.status}: {r.reason}"),
 ]
@@ -37,6 +38,11 @@ COLUMNS = [  # (header, formatter)
 
 def _num(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _minstr(record: Record) -> float | None:
+    n = record.instructions_per_inference
+    return None if n is None else n / 1e6
 
 
 def _lat(record: Record, field: str) -> str:
@@ -82,11 +88,25 @@ def ratios(records: list[Record]) -> list[tuple[str, str, str, float]]:
     return found
 
 
+def instruction_ratios(records: list[Record]) -> list[tuple[str, str, str, float]]:
+    """The same comparisons on emulated ARM rows, from instructions per inference (standard /
+    ghost, fp32 / int8): above 1, the first-named side executes fewer instructions."""
+    counts = {(r.variant, r.precision, r.backend): r.instructions_per_inference
+              for r in records if r.ok and r.instructions_per_inference}
+    found = []
+    for (variant, precision, backend), count in sorted(counts.items(), key=str):
+        if precision == "int8" and (fp32 := counts.get((variant, "fp32", backend))):
+            found.append(("int8 vs fp32 (instruction ratio)", variant, backend, fp32 / count))
+        if variant.startswith(GHOST_PREFIX) and (std := counts.get((variant[len(GHOST_PREFIX):], precision, backend))):
+            found.append(("ghost vs standard (instruction ratio)", f"{variant} {precision}", backend, std / count))
+    return found
+
+
 def ratios_markdown(records: list[Record]) -> str:
-    rows = ratios(records)
+    rows = ratios(records) + instruction_ratios(records)
     if not rows:
         return ""
-    lines = ["| comparison | model | backend | speed-up |", "|---|---|---|---:|"]
+    lines = ["| comparison | model | backend | ratio |", "|---|---|---|---:|"]
     lines += [f"| {name} | {what} | {where} | {value:.2f}x |" for name, what, where, value in rows]
     return "\n".join(lines) + "\n"
 
@@ -95,7 +115,8 @@ def document(records: list[Record], machine: Machine | None = None, kernels: dic
     """results.md: the table, the speed-ups its rows allow, and the kernels each file's ops ran on."""
     text = markdown(records, machine)
     if speedups := ratios_markdown(records):
-        text += "\nSpeed-ups, medians from this run (above 1: the first-named side is faster):\n\n" + speedups
+        text += ("\nSpeed-ups (median latency) and, on emulated ARM rows, instruction ratios, from this run "
+                 "(above 1: the first-named side is faster, or executes fewer instructions):\n\n" + speedups)
     if kernels:
         text += ("\nXNNPACK kernels per op type on this CPU (perf, 1 thread; int8 speed hinges on them):\n\n"
                  + "\n".join(f"- {name}: " + (found if isinstance(found, str) else
@@ -153,32 +174,44 @@ def plot_latency_vs_size(records: list[Record], path: str) -> bool:
     return True
 
 
-def plot_bars(records: list[Record], path: str) -> bool:
+def _grouped_bars(points: list[tuple[str, str, float]], path: str, ylabel: str, title: str) -> bool:
+    """One bar per (group, series, value), groups along x, log y; sw-emulated series hatched."""
+    if not points:
+        return False
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    points = _measured(records)
-    if not points:
-        return False
-    groups = list(dict.fromkeys(f"{r.variant} {r.precision}" for r, _ in points))
-    series = sorted({_series(r) for r, _ in points})
+    groups = list(dict.fromkeys(group for group, _, _ in points))
+    series = sorted({name for _, name, _ in points})
     width = 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(max(8, len(groups) * 0.9), 6))
     for i, name in enumerate(series):
-        values = {f"{r.variant} {r.precision}": lat.p50_ms for r, lat in points
-                  if _series(r) == name}
+        values = {group: value for group, s, value in points if s == name}
         xs = [g for g in range(len(groups)) if groups[g] in values]
         ax.bar([x + i * width for x in xs], [values[groups[x]] for x in xs], width, label=name,
                hatch="//" if "sw-emulated" in name else None)
     ax.set_xticks([x + 0.4 - width / 2 for x in range(len(groups))], groups, rotation=45,
                   ha="right", fontsize=7)
-    ax.set(ylabel="median latency (ms, log)", yscale="log", title="Median latency by backend")
+    ax.set(ylabel=ylabel, yscale="log", title=title)
     ax.legend(fontsize=7)
     ax.grid(True, axis="y", which="both", alpha=0.3)
     save_figure(fig, path, dpi=120)
     return True
+
+
+def plot_bars(records: list[Record], path: str) -> bool:
+    points = [(f"{r.variant} {r.precision}", _series(r), lat.p50_ms) for r, lat in _measured(records)]
+    return _grouped_bars(points, path, "median latency (ms, log)", "Median latency by backend")
+
+
+def plot_instructions(records: list[Record], path: str) -> bool:
+    """The emulated ARM rows: instructions per inference by model, one series per core."""
+    points = [(f"{r.variant} {r.precision}", f"{r.backend} ({r.emulated_core})", r.instructions_per_inference / 1e6)
+              for r in records if r.ok and r.instructions_per_inference]
+    return _grouped_bars(points, path, "million instructions per inference (log)",
+                         "Emulated ARM cores: instructions per inference (qemu count, not a timing)")
 
 
 def write_tables(records: list[Record], out_dir: str, machine: Machine,
@@ -198,9 +231,12 @@ def write_all(records: list[Record], out_dir: str, machine: Machine,
     """Writes the tables and the plots; returns what was written, by kind."""
     paths = {**write_tables(records, out_dir, machine, meta),
              "scatter": os.path.join(out_dir, "latency_vs_size.png"),
-             "bars": os.path.join(out_dir, "latency_bars.png")}
+             "bars": os.path.join(out_dir, "latency_bars.png"),
+             "instructions": os.path.join(out_dir, "arm_instructions.png")}
     if not plot_latency_vs_size(records, paths["scatter"]):
         del paths["scatter"]
     if not plot_bars(records, paths["bars"]):
         del paths["bars"]
+    if not plot_instructions(records, paths["instructions"]):
+        del paths["instructions"]
     return paths

@@ -6,6 +6,7 @@ import sys
 
 from core.artifacts import PRECISIONS
 from core.cli import run_command
+from runtime.arm.cores import core as arm_core
 
 from .job import DEFAULT_CALIBRATION_PERCENTILE, IO_TYPE_NAMES, Job
 
@@ -17,6 +18,13 @@ EPILOG = """examples:
 Writes OUT/VARIANT/VARIANT_PRECISION.tflite, manifest.json, a .report.md and labels.txt
 (when labels are known). Inputs are [1, SIZE, SIZE, 3] RGB pixels in [0, 255]; the
 model's preprocessing is inside the graph."""
+
+
+def _arm_core(name: str) -> str:
+    try:
+        return arm_core(name).name
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def parse(argv: list[str] | None) -> Job:
@@ -48,6 +56,9 @@ def parse(argv: list[str] | None) -> Job:
     p.add_argument("--no-gpu-check", action="store_true", help="skip the LiteRT GPU accelerator check")
     p.add_argument("--no-legacy-check", action="store_true",
                    help="skip running the file on tflite-runtime 2.14 (done where .venv-legacy exists)")
+    p.add_argument("--arm-check", metavar="CORE", type=_arm_core,
+                   help="also run the file on this emulated ARM core (make arm-env; make tflite passes a76): "
+                        "the manifest records whether its outputs equal x86's and its instructions per inference")
     p.add_argument("--max-top1-drop", type=float, default=defaults.max_top1_drop,
                    help="with WEIGHTS and labelled DATA: reject a file whose held-out top-1 is more than this "
                         "many points below Keras's (default 1)")
@@ -56,7 +67,7 @@ def parse(argv: list[str] | None) -> Job:
     a = p.parse_args(argv)
     return Job(a.variant, a.precision, a.size, a.classes, a.weights, a.data, a.out, a.calib, a.validate,
                a.io, a.labels, not a.no_gpu_check, calibration_workers=a.calib_workers,
-               max_top1_drop=a.max_top1_drop, legacy_check=not a.no_legacy_check,
+               max_top1_drop=a.max_top1_drop, legacy_check=not a.no_legacy_check, arm_core=a.arm_check,
                calibration_percentile=a.calib_percentile, calibration_seed=a.calib_seed, force=a.force)
 
 

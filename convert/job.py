@@ -29,6 +29,7 @@ class Job:
     labels: str | None = None  # labels.txt path; default: beside WEIGHTS, else class folders of DATA
     gpu_check: bool = True
     legacy_check: bool = True  # run it on tflite-runtime 2.14 where .venv-legacy exists
+    arm_core: str | None = None  # run it on this emulated ARM core where make arm-env was run (runtime.arm)
     seed: int = 0
     calibration_workers: int = field(default_factory=default_workers)  # int8 only
     calibration_percentile: float | None = None  # int8 ranges: this percentile of per-image ranges (100: min/max;

@@ -175,10 +175,13 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
     gpu = validate.gpu_check(str(path)) if job.gpu_check else {"status": "skipped", "reason": "--no-gpu-check"}
     legacy = (validate.legacy_check(str(path), images.validation) if job.legacy_check
               else {"status": "skipped", "reason": "--no-legacy-check"})
+    arm = (validate.arm_check(str(path), images.validation, job.arm_core) if job.arm_core
+           else {"status": "skipped", "reason": "no --arm-check CORE"})
     lap("package_s")
     if labels:
         atomic_write(folder / "labels.txt", labels_text(labels))
-    entry = {**manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, timings), **(extra or {})}
+    entry = {**manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, arm, timings),
+             **(extra or {})}
     manifest = artifacts.update_manifest(folder, {"variant": job.variant}, path.name, entry)
     report = folder / f"{name}.report.md"
     atomic_write(report, render_report(name, entry))
@@ -304,7 +307,7 @@ def refusal_advice(job: Job) -> str:
         "Keep this file anyway with FORCE=1."
 
 
-def manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, timings) -> dict:
+def manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, legacy, arm, timings) -> dict:
     return {
         "precision": job.precision, "sha256": artifacts.sha256(tflite), "size_bytes": len(tflite),
         "input_size": size, "num_classes": job.classes, "weights": job.weights, "parameters": model.count_params(),
@@ -313,7 +316,7 @@ def manifest_entry(job, size, model, tflite, figures, op_list, images, gpu, lega
         **validate.io_contract(tflite),
         "calibration": images.summary(), "validation": figures, "gpu": gpu,
         "runtimes": {"min_runtime_version": ops.min_runtime_version(tflite), "op_versions": ops.op_versions(tflite),
-                     "legacy_tflite_runtime": legacy},
+                     "legacy_tflite_runtime": legacy, "arm_emulated": arm},
         "ops": ops.op_summary(op_list), "float_ops": len(ops.float_ops(op_list)),
         "xnnpack_partitions": validate.xnnpack_partitions(tflite),
         "timings_s": timings,
@@ -346,12 +349,23 @@ def render_report(name: str, entry: dict) -> str:
              f"- GPU accelerator: {json.dumps(entry['gpu'])}",
              f"- oldest TFLite runtime for its op versions: {entry['runtimes']['min_runtime_version']}; "
              f"tflite-runtime 2.14: {json.dumps(entry['runtimes']['legacy_tflite_runtime'])}",
+             f"- on an emulated ARM core (LiteRT aarch64 under qemu): {json.dumps(entry['runtimes']['arm_emulated'])}",
              f"- float ops: {entry['float_ops']}; XNNPACK runs the graph in {entry['xnnpack_partitions']} "
              "partition(s) (ops between partitions run on the reference kernels)",
              f"- timings (s): {json.dumps(entry['timings_s'])}", "",
              "| op | count |", "|---|---:|"]
     lines += [f"| {op} | {count} |" for op, count in entry["ops"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _arm_summary(arm: dict | None) -> str:
+    """` | ARM Cortex-A76: same outputs (16 images)`, where make tflite ran the file on an emulated core."""
+    if not arm or arm.get("status") == "skipped":
+        return ""
+    if arm["status"] == "failed":
+        return f" | ARM {arm['core']}: failed ({arm['reason']})"
+    differing = f"{arm['images_differing']} of " if arm["images_differing"] else ""
+    return f" | ARM {arm['core']} (emulated): {arm['status']} ({differing}{arm['images']} images)"
 
 
 def summary_line(result: Result) -> str:
@@ -366,7 +380,8 @@ def summary_line(result: Result) -> str:
               if v.get("accepted_despite") else "")
     return (f"{result.tflite} {entry['size_bytes'] / 1e6:.2f} MB | vs Keras on {v['images']} held-out images: "
             f"top-1 {v['top1_agreement']:.0%}, cosine {v['cosine_mean']:.4f}, max|err| {v['max_abs_error']:.3g}{accuracy} "
-            f"| GPU: {entry['gpu'].get('status')} | {sum(result.timings.values()):.0f} s"
+            f"| GPU: {entry['gpu'].get('status')}{_arm_summary(entry['runtimes'].get('arm_emulated'))} "
+            f"| {sum(result.timings.values()):.0f} s"
             + _partitions_warning(entry["xnnpack_partitions"]) + _skipped_warning(entry["calibration"]) + forced)
 
 

@@ -211,7 +211,22 @@ def _runtime_lines(runtimes: dict | None) -> list[str]:
     legacy = runtimes["legacy_tflite_runtime"]
     detail = legacy.get("reason") or f"top-1 agreement {legacy.get('top1_agreement', 0):.0%}"
     return [f"- oldest TFLite runtime with every op version it uses: {runtimes['min_runtime_version']}",
-            f"- tflite-runtime 2.14 (the last standalone release): {legacy['status']} ({detail})"]
+            f"- tflite-runtime 2.14 (the last standalone release): {legacy['status']} ({detail})",
+            *_arm_lines(runtimes.get("arm_emulated"))]
+
+
+def _arm_lines(arm: dict | None) -> list[str]:
+    """make tflite's run on an emulated ARM core, where there was one (make arm-env)."""
+    if not arm or arm.get("status") == "skipped":
+        return []
+    if arm["status"] == "failed":
+        return [f"- emulated {arm.get('core', 'ARM core')} (LiteRT aarch64 under qemu): failed ({arm.get('reason')})"]
+    images = arm.get("images", 1)
+    verdict = (f"outputs equal to x86 LiteRT's, bit for bit, on {images} held-out images" if arm["bit_exact"]
+               else f"outputs differ from x86 LiteRT's on {arm.get('images_differing', '?')} of {images} held-out "
+                    f"images, by up to {arm['max_difference']:g}")
+    return [f"- emulated {arm['core']} (LiteRT aarch64 under qemu): {verdict}; "
+            f"{arm['instructions_per_inference'] / 1e6:,.1f} M instructions per inference (qemu count, not a timing)"]
 
 
 def latest_variant(folder: str) -> str:

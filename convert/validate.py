@@ -1,6 +1,7 @@
 """Does the .tflite compute what the Keras model computes? Measured on held-out images."""
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -16,6 +17,49 @@ from runtime.inference import model_inputs, run_tflite
 # while a broken conversion lands near 0.
 MIN_COSINE = {"fp32": 0.9999, "fp16": 0.999, "dynamic": 0.98, "int8": 0.90, "int8_per_tensor": 0.80,
               "int16x8": 0.98, "int8_qat": 0.90}
+
+
+def arm_check(path: str, images: np.ndarray, core: str, timeout: float = 900) -> dict:
+    """Runs the file on one emulated ARM core (make arm-env) on the held-out images: are its outputs
+    those of this machine's LiteRT, bit for bit? Also its instructions per inference there, and where
+    they differ, the first op whose output differs (on the first image that differs)."""
+    from runtime.arm import CORES, default_env, run_on_core
+    from runtime.arm.numerics import agreement
+
+    if problem := default_env().problem():
+        return {"status": "skipped", "reason": problem}
+    with open(path, "rb") as file:
+        samples = model_inputs(file.read(), images)[:, None]  # one [1, S, S, 3] input per image
+    run = run_on_core(path, core, inputs=[samples], timeout=timeout, stacked=True)
+    if not run.ok:
+        return {"status": "failed", "core": CORES[core].title, "reason": run.reason}
+    match = agreement(path, run, stacked=True)
+    result = {"status": "same outputs" if match.bit_exact else "different outputs", "core": CORES[core].title,
+              "images": match.samples, "images_differing": match.samples_differing, "bit_exact": match.bit_exact,
+              "max_difference": match.max_abs_diff, "instructions_per_inference": run.instructions_per_inference,
+              "measure": "emulated (qemu-user instruction count, not a timing)"}
+    if not match.bit_exact:
+        result["first_divergence"] = _first_divergence(path, core, _first_differing(path, run), timeout)
+    return result
+
+
+def _first_differing(path: str, run) -> list:
+    """The inputs of the first image whose outputs differ."""
+    from runtime.arm.numerics import host_outputs
+
+    for sample, theirs in zip(zip(*run.inputs), zip(*run.outputs)):
+        ours = host_outputs(path, list(sample))
+        if any(not np.array_equal(o, t) for o, t in zip(ours, theirs)):
+            return list(sample)
+    return [x[0] for x in run.inputs]
+
+
+def _first_divergence(path: str, core: str, inputs: list, timeout: float) -> dict | str | None:
+    """Which op's output differs first (an answer of None: none did once every op output was exposed)."""
+    from .divergence import first_divergence
+
+    found = first_divergence(path, core, inputs, timeout)
+    return dataclasses.asdict(found) if dataclasses.is_dataclass(found) else found
 
 
 def legacy_check(path: str, images: np.ndarray, timeout: float = 300) -> dict:

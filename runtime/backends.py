@@ -18,9 +18,11 @@ import subprocess
 import sys
 from typing import Callable
 
-from . import android
 from core.artifacts import UNKNOWN, ModelInfo
 from core.environments import LEGACY_PYTHON, REPO_ROOT
+
+from . import android
+from .arm import backend as arm
 from .jobs import BackendSpec, Job
 from .loaders import (in_process, load_compiled_model, load_delegate_interpreter, load_interpreter,
                       load_legacy, load_tensorflow)
@@ -176,6 +178,10 @@ def check_android(spec: BackendSpec, ctx: Context) -> Availability:
     return Availability(options=options)
 
 
+def check_arm(spec: BackendSpec, ctx: Context) -> Availability:
+    return Availability(arm.problem())
+
+
 # --- the registry --------------------------------------------------------------------------
 
 REGISTRY: dict[str, Backend] = {b.name: b for b in [
@@ -203,6 +209,8 @@ REGISTRY: dict[str, Backend] = {b.name: b for b in [
             "[;flag=value...]", check_android, android.run,
             threaded=lambda spec: android.mode_of(spec) in android.THREADED_MODES,
             validate=validate_android),
+    *[Backend(name, arm.help_text(name), check_arm, arm.run, threaded=lambda spec: False)
+      for name in arm.backend_names()],
 ]}
 
 

@@ -54,6 +54,7 @@ class Record:
     accelerator: str = ""           # what actually ran it, e.g. "XNNPACK", "GPU: llvmpipe"
     fully_accelerated: bool | None = None
     software_emulated: bool = False  # GPU rows on lavapipe: not GPU timings
+    emulated_core: str = ""         # arm-* rows: the ARM core qemu emulated (no timings: instructions)
     runtime: str = ""               # library and version that ran the model
     machine: str = ""
     file_size_bytes: int | None = None
@@ -63,6 +64,7 @@ class Record:
     latency: Latency | None = None
     peak_rss_mb: float | None = None      # peak resident memory of the process that ran it
     baseline_rss_mb: float | None = None  # resident memory before the model was loaded
+    instructions_per_inference: int | None = None  # arm-* rows: executed instructions (qemu count), not a time
 
     @property
     def ok(self) -> bool:
@@ -84,6 +86,8 @@ class Record:
 
 def accelerator_label(record: Record) -> str:
     label = record.accelerator
+    if record.emulated_core:
+        label += " EMULATED (qemu instruction count, not a timing)"
     if record.software_emulated:
         label += " SOFTWARE-EMULATED (not a GPU timing)"
     if record.fully_accelerated is not None:

@@ -1,0 +1,147 @@
+"""Runs a .tflite on one emulated ARM core (qemu-user, `make arm-env`) and counts the instructions
+one inference executes: the file runs twice, with N and with N + 2 invoke() calls (N: the input samples,
+1 by default), under a qemu plugin that counts every executed guest instruction; half the difference is
+one warm inference (start-up, loading and the samples' inferences cancel out). Both runs go side by
+side, on the same inputs (default: one seeded random sample).
+
+Never raises for what happens in the emulator: a bad file, a qemu crash or a timeout is a result
+with ok=False and a one-line reason. An unknown core name is the caller's error (ValueError).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from ..files import temporary_directory
+from .cores import core as core_named
+from .env import QEMU, ArmEnv, default_env
+
+GUEST_SCRIPT = Path(__file__).with_name("guest.py")
+
+
+@dataclasses.dataclass
+class ArmRun:
+    core: str
+    ok: bool
+    reason: str = ""                              # why not ok, one line
+    instructions_per_inference: int | None = None
+    instructions_first_run: int | None = None     # the shorter run: start-up, load, one inference per sample
+    inputs: list | None = None                    # numpy arrays, in the model's input order (stacked: as given)
+    outputs: list | None = None                   # stacked on a samples axis where the inputs were
+    seconds: float = 0.0                          # wall time of the emulation (both runs)
+
+
+def guest_environment(env: ArmEnv) -> dict[str, str]:
+    """A clean environment for the guest (a host LD_PRELOAD would be loaded into it)."""
+    return {"PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir(), "LANG": "C.UTF-8",
+            "PYTHONPATH": str(env.site), "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",  # the two runs then differ only by their invoke() calls
+            "OPENBLAS_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def guest_command(env: ArmEnv, core: str, args: list[str], count_file: Path) -> list[str]:
+    """qemu-aarch64 running the sysroot's python3.11 as `core`, counting into `count_file`."""
+    c = core_named(core)
+    return [QEMU, "-L", str(env.sysroot(core)), "-cpu", c.qemu_cpu,
+            "-plugin", f"{env.plugin},out={count_file}", str(env.python(core)), *args]
+
+
+def _reason(returncode: int, stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    # qemu reports a guest crash as "qemu: uncaught target signal 11 (Segmentation fault) ..."
+    crash = [line for line in lines if line.startswith("qemu:")]
+    tail = (crash or lines or ["no error output"])[-1][:300]
+    if returncode < 0:
+        return f"qemu killed by {signal.Signals(-returncode).name}: {tail}"
+    return f"exit code {returncode}: {tail}"
+
+
+def _start(env: ArmEnv, core: str, model: Path, inputs: str, samples: int, tmp: Path,
+           invokes: int) -> subprocess.Popen:
+    args = [str(GUEST_SCRIPT), str(model), inputs, str(tmp / f"out{invokes}.npz"), str(samples), str(invokes)]
+    return subprocess.Popen(guest_command(env, core, args, tmp / f"count{invokes}"), cwd=tmp,
+                            env=guest_environment(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _finish(procs: dict[int, subprocess.Popen], deadline: float) -> dict[int, str]:
+    """Waits for every run; returns the stderr of each. Kills them all at the deadline."""
+    errors = {}
+    try:
+        for n, proc in procs.items():
+            errors[n] = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))[1].decode(errors="replace")
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    return errors
+
+
+def _save_inputs(inputs: list | None, stacked: bool, tmp: Path) -> str:
+    """The guest's inputs file (each input stacked on a samples axis), or `-`: its own seeded sample."""
+    if inputs is None:
+        return "-"
+    import numpy as np
+
+    np.savez(tmp / "inputs.npz", **{f"input_{i}": x if stacked else x[None] for i, x in enumerate(inputs)})
+    return str(tmp / "inputs.npz")
+
+
+def _arrays(path: Path, prefix: str, stacked: bool) -> list:
+    import numpy as np
+
+    with np.load(path) as saved:
+        arrays = [saved[f"{prefix}_{i}"] for i in range(sum(k.startswith(prefix) for k in saved.files))]
+    return arrays if stacked else [a[0] for a in arrays]
+
+
+def _collect(core: str, procs: dict, errors: dict, tmp: Path, stacked: bool, seconds: float) -> ArmRun:
+    for n, proc in procs.items():
+        if proc.returncode != 0:
+            which = f"{n} invoke{'s' if n > 1 else ''}"
+            return ArmRun(core, False, f"emulated run ({which}) failed: {_reason(proc.returncode, errors[n])}",
+                          seconds=seconds)
+    try:
+        counts = {n: int((tmp / f"count{n}").read_text()) for n in procs}
+    except (OSError, ValueError):
+        return ArmRun(core, False, "the counting plugin wrote no count (qemu exited abnormally)", seconds=seconds)
+    short, long = sorted(procs)
+    per_inference = (counts[long] - counts[short]) // 2
+    if per_inference <= 0:
+        return ArmRun(core, False, f"{long} invokes counted no more than {short} ({counts[long]} vs {counts[short]})",
+                      seconds=seconds)
+    out = tmp / f"out{short}.npz"
+    return ArmRun(core, True, instructions_per_inference=per_inference, instructions_first_run=counts[short],
+                  inputs=_arrays(out, "input", stacked), outputs=_arrays(out, "output", stacked), seconds=seconds)
+
+
+def run_on_core(model: str | os.PathLike, core: str, inputs: list | None = None, timeout: float = 600.0,
+                env: ArmEnv | None = None, stacked: bool = False) -> ArmRun:
+    """Instructions per inference of `model` on the emulated `core`, and its outputs for `inputs`: one
+    array per model input (default: seeded random pixels, returned in .inputs); `stacked`: each holds
+    several samples on a new first axis, run one after the other, and the outputs come back stacked
+    the same way. ValueError for an unknown core."""
+    core_named(core)  # unknown names fail here, before anything runs
+    env = env or default_env()
+    if problem := env.problem():
+        return ArmRun(core, False, problem)
+    model = Path(model).resolve()
+    if not model.is_file():
+        return ArmRun(core, False, f"no such file: {model}")
+    start = time.monotonic()
+    with temporary_directory("arm-run-") as tmp_name:
+        tmp = Path(tmp_name)
+        given = _save_inputs(inputs, stacked, tmp)
+        samples = len(inputs[0]) if stacked and inputs else 1
+        procs = {n: _start(env, core, model, given, samples, tmp, n) for n in (samples, samples + 2)}
+        try:
+            errors = _finish(procs, start + timeout)
+        except subprocess.TimeoutExpired:
+            return ArmRun(core, False, f"timed out after {timeout:g} s (qemu killed)",
+                          seconds=time.monotonic() - start)
+        return _collect(core, procs, errors, tmp, stacked, time.monotonic() - start)

@@ -1,0 +1,56 @@
+"""Runs inside the emulated aarch64 Python (under qemu-user), so it imports numpy and LiteRT only:
+
+    python3.11 guest.py MODEL INPUTS.npz|- OUTPUTS.npz SAMPLES INVOKES
+
+Loads MODEL in LiteRT's Interpreter (XNNPACK, one thread). INPUTS.npz holds input_<i>: SAMPLES inputs
+stacked on a new first axis (`-`: one seeded random sample, as the bench workers make them). Invokes
+SAMPLES times, one sample each, reading the outputs after each; then invokes without touching any tensor
+until INVOKES in all: a run with two more invokes than another differs from it by two bare invoke() calls.
+Saves the inputs and outputs, stacked the same way, to OUTPUTS.npz as input_<i> / output_<i>.
+"""
+import sys
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+
+def random_input(shape, dtype):
+    """Pixels in the range the model expects: [0, 255] floats or the full integer range (seed 0)."""
+    rng, dtype = np.random.default_rng(0), np.dtype(dtype)
+    if dtype.kind == "f":
+        return rng.uniform(0, 255, size=shape).astype(dtype)
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, size=shape, endpoint=True, dtype=dtype)
+
+
+def stacked_inputs(interpreter, inputs_path, samples):
+    given = np.load(inputs_path) if inputs_path != "-" else {}
+    stacks = []
+    for i, detail in enumerate(interpreter.get_input_details()):
+        name = f"input_{i}"
+        stacks.append(given[name] if name in given else random_input(detail["shape"], detail["dtype"])[None])
+        if len(stacks[-1]) != samples:
+            raise ValueError(f"{name} holds {len(stacks[-1])} samples, expected {samples}")
+    return stacks
+
+
+def main(model, inputs_path, outputs_path, samples, invokes):
+    samples, invokes = int(samples), int(invokes)
+    interpreter = Interpreter(model_path=model, num_threads=1)
+    interpreter.allocate_tensors()
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    stacks, results = stacked_inputs(interpreter, inputs_path, samples), []
+    for k in range(invokes):
+        if k < samples:
+            for detail, stack in zip(inputs, stacks):
+                interpreter.set_tensor(detail["index"], stack[k])
+        interpreter.invoke()
+        if k < samples:
+            results.append([interpreter.get_tensor(detail["index"]) for detail in outputs])
+    arrays = {f"input_{i}": stack for i, stack in enumerate(stacks)}
+    arrays.update({f"output_{i}": np.stack([r[i] for r in results]) for i in range(len(outputs))})
+    np.savez(outputs_path, **arrays)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
