@@ -17,7 +17,7 @@ from tensorflow.lite.tools import flatbuffer_utils
 
 from runtime.arm import CORES, core as arm_core, run_on_core
 from runtime.arm.numerics import host_outputs
-from runtime.files import temporary_directory
+from core.files import temporary_directory
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..artifacts import atomic_write
+from core.files import atomic_write
+
 from .cores import CORES, core
 from .emulate import run_on_core
 from .env import default_env

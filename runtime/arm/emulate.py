@@ -17,7 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..files import temporary_directory
+from core.files import temporary_directory
+
 from .cores import core as core_named
 from .env import QEMU, ArmEnv, default_env
 

@@ -16,7 +16,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ..environments import REPO_ROOT
+from core.environments import REPO_ROOT
+
 from .cores import CORES
 
 ENV_VAR = "ARM_ENV"

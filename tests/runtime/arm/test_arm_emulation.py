@@ -8,7 +8,7 @@ import pytest
 
 from runtime.arm import CORES, ArmEnv, run_on_core
 from runtime.arm.numerics import agreement, host_outputs
-from runtime.environments import REPO_ROOT
+from core.environments import REPO_ROOT
 from tests.conftest import require_arm_env
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from runtime.arm.build import _staged
 from runtime.arm.cores import CORES
-from runtime.environments import REPO_ROOT
+from core.environments import REPO_ROOT
 from tests.conftest import require_arm_env
 
 
