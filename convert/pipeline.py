@@ -215,8 +215,9 @@ def held_out(job: Job, model, labels: list[str] | None, size: int) -> HeldOut | 
     a seeded sample of `job.accuracy_images`. Trained models with labelled DATA only."""
     if not (job.weights and job.data and labels):
         return None
-    from train.evaluate import images_of, matched_labels
-    from train.folders import LabelledFiles, scan
+    from imagedata.folders import LabelledFiles, scan
+    from imagedata.labels import matched_labels
+    from imagedata.tensors import images_of
 
     splits = scan(job.data, seed=job.seed)
     held = splits.held_out

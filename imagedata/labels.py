@@ -41,3 +41,22 @@ def check_distinct_labels(labels: list[str], source: str) -> None:
     if repeated:
         raise ValueError(f"{source} names {', '.join(map(repr, repeated[:3]))} more than once; "
                          "give each class exactly one line")
+
+
+def matched_labels(labels: list[str] | None, source: str | Path, splits) -> list[int]:
+    """For each class of DATA (`splits`, imagedata.folders.scan's), the output index of the model
+    whose class names are `labels` (read from `source`); a mismatch is a one-line error."""
+    if labels is None:
+        raise ValueError(f"{source} has no labels (no labels.txt beside it, none packed inside); "
+                         "put the training run's labels.txt next to it")
+    missing = [name for name in splits.class_names if name not in labels]
+    if missing:
+        raise ValueError(f"DATA classes {_names(missing)} are not among the class names in {source} "
+                         f"({_names(labels)}); evaluate on folders named as the training classes")
+    return [labels.index(name) for name in splits.class_names]
+
+
+def _names(names: list[str], shown: int = 5, longest: int = 40) -> str:
+    """A few names for a one-line message, each cut to `longest` characters."""
+    cut = [name if len(name) <= longest else name[:longest] + "..." for name in names[:shown]]
+    return ", ".join(cut) + (", ..." if len(names) > shown else "")

@@ -61,7 +61,7 @@ def markdown(cells: list[dict]) -> str:
 
 
 def study(folders: list[str], variants: list[str], size: int, out: Path, methods=METHODS) -> list[dict]:
-    from train.folders import scan
+    from imagedata.folders import scan
 
     for folder in folders:  # every folder readable before anything is written or trained
         scan(folder)

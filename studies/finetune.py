@@ -164,7 +164,7 @@ def run(s: QatSettings):
     """Fine-tunes, converts and packages; returns convert's Result."""
     import models
     from convert.pipeline import Job, run as convert_run
-    from train.folders import scan
+    from imagedata.folders import scan
 
     if s.epochs < 1 or s.batch < 1 or not s.learning_rate > 0 or s.range_batches < 0:
         raise ValueError("EPOCHS and BATCH must be at least 1, the learning rate above 0 and RANGE_BATCHES at least 0")

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
-from .folders import LabelledFiles
+from imagedata.folders import LabelledFiles
 
 THUMBNAIL = 16  # pixels a side: enough for a digit's or a sign's shape, cheap for any folder
 PER_CLASS = 100  # images per class the mirror test reads at most

@@ -17,10 +17,10 @@ import tf_keras as keras
 
 import models
 from core.cli import run_command
+from imagedata.folders import LabelledFiles, scan
 
 from . import outputs
 from .data import labelled_batches
-from .folders import LabelledFiles, scan
 
 
 def train_plain(variant: str, data: str, out: str, size: int, epochs: int = 12, batch: int = 32,

@@ -1,9 +1,8 @@
 """tf.data pipelines: file lists -> decoded, augmented, batched, prefetched images.
 
 Training batches are float32 pixels in [0, 255] (the models normalise inside the graph) with
-one-hot targets (mixup blends them). Evaluation images are uint8 after a resize of the shorter
-side and a centre crop: the pixels a camera app hands the shipped file, identical for Keras
-and LiteRT.
+one-hot targets (mixup blends them). Evaluation images are imagedata.tensors' (what a camera app
+hands the shipped file).
 """
 from __future__ import annotations
 
@@ -12,51 +11,13 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from . import augment
-from .folders import LabelledFiles
+from imagedata.folders import LabelledFiles
+from imagedata.tensors import AUTOTUNE, decode, eval_images, without_autotune_thread
 
-AUTOTUNE = tf.data.AUTOTUNE
+from . import augment
+
 # Decoded images are kept in memory (decoded once for the whole run) up to this size.
 CACHE_LIMIT_BYTES = 3 * 2**30
-
-
-def without_autotune_thread(dataset: tf.data.Dataset) -> tf.data.Dataset:
-    """Fixed parallelism instead of tf.data's autotuner, for pipelines whose iterators come and go.
-
-    The autotuner's model thread sleeps in doubling periods (10 ms, 20 ms, ... up to 60 s), and
-    destroying an iterator waits for that thread's next wake-up (py-spy: the main thread in
-    `RootDataset::Iterator::~Iterator` -> `UnboundedThreadPool::LogicalThreadWrapper::~...`). Each
-    `fit()` of one epoch tears its iterator down, so epochs ended at ~41 or ~82 s after their data
-    started, 8-35 s after their last step. Without the autotuner AUTOTUNE falls back to fixed
-    defaults; the pipeline delivered the same images/s (b0's 160 px RandAugment+mixup input,
-    800-1,000 img/s either way on 2 cores, 20x what training takes)."""
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.with_options(options)
-
-
-def decode(path):
-    """Any JPEG/PNG/BMP/GIF (first frame) as uint8 RGB [height, width, 3]."""
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-    return tf.ensure_shape(image, [None, None, 3])
-
-
-def resize_and_centre_crop(image, size: int):
-    """Shorter side -> size (bilinear, antialiased), centre crop; uint8, like `fit_to_square`."""
-    shape = tf.cast(tf.shape(image)[:2], tf.float32)
-    scale = size / tf.reduce_min(shape)
-    new_shape = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), size)
-    resized = tf.image.resize(image, new_shape, antialias=True)
-    top, left = (new_shape[0] - size) // 2, (new_shape[1] - size) // 2
-    crop = resized[top:top + size, left:left + size]
-    return tf.ensure_shape(tf.cast(tf.clip_by_value(tf.round(crop), 0, 255), tf.uint8), [size, size, 3])
-
-
-def eval_images(files: list[str], size: int) -> tf.data.Dataset:
-    """uint8 [size, size, 3] images in file order (unbatched)."""
-    return without_autotune_thread(
-        tf.data.Dataset.from_tensor_slices(files)
-        .map(lambda path: resize_and_centre_crop(decode(path), size), num_parallel_calls=AUTOTUNE))
 
 
 @dataclass

@@ -19,10 +19,10 @@ import numpy as np
 
 from core.artifacts import sha256
 from core.cli import run_command
-from imagedata.labels import check_distinct_labels, read_labels
+from imagedata.folders import LabelledFiles, Splits, scan
+from imagedata.labels import labels_from_text, matched_labels, read_labels
+from imagedata.tensors import images_of
 
-from .data import eval_images
-from .folders import LabelledFiles, Splits, scan
 
 SPLITS = ("held-out", "all")
 
@@ -64,9 +64,7 @@ def packed_labels(tflite: Path) -> list[str] | None:
             text = archive.read(name).decode()
     except (zipfile.BadZipFile, UnicodeDecodeError):  # no zip tail, or not a labels file: no packed labels
         return None
-    labels = [line.strip() for line in text.splitlines() if line.strip()]
-    check_distinct_labels(labels, f"the labels packed inside {tflite}")
-    return labels
+    return labels_from_text(text, f"the labels packed inside {tflite}")
 
 
 def open_model(path: str | Path) -> Model:
@@ -114,29 +112,6 @@ def _open_keras(path: Path) -> Model:
     if input_shape[1] is None:
         raise ValueError(f"MODEL {str(path)!r} has no fixed input size; save it with one (make train does)")
     return Model(path, int(input_shape[1]), int(output_shape[-1]), None, keras_model=model)
-
-
-def matched_labels(labels: list[str] | None, source: str | Path, splits: Splits) -> list[int]:
-    """For each DATA class, the output index of the model whose class names are `labels` (read
-    from `source`); a mismatch is a one-line error."""
-    if labels is None:
-        raise ValueError(f"{source} has no labels (no labels.txt beside it, none packed inside); "
-                         "put the training run's labels.txt next to it")
-    missing = [name for name in splits.class_names if name not in labels]
-    if missing:
-        raise ValueError(f"DATA classes {_names(missing)} are not among the class names in {source} "
-                         f"({_names(labels)}); evaluate on folders named as the training classes")
-    return [labels.index(name) for name in splits.class_names]
-
-
-def _names(names: list[str], shown: int = 5, longest: int = 40) -> str:
-    """A few names for a one-line message, each cut to `longest` characters."""
-    cut = [name if len(name) <= longest else name[:longest] + "..." for name in names[:shown]]
-    return ", ".join(cut) + (", ..." if len(names) > shown else "")
-
-
-def images_of(files: LabelledFiles, size: int) -> np.ndarray:
-    return np.stack(list(eval_images(files.files, size).as_numpy_iterator()))
 
 
 def scores(labels: np.ndarray, predictions: np.ndarray, class_names: list[str], model_index: list[int]) -> dict:

@@ -25,12 +25,12 @@ import tf_keras as keras
 
 import models
 from core.files import ensure_writable, write_failed
+from imagedata.folders import Splits, scan
 from models.registry import base_name
 from models.weights import check_switches, transfer_weights
 
 from . import adapt, outputs, progressive, recipes
 from .data import Pipeline, images_per_second, should_cache
-from .folders import Splits, scan
 from .state import DamagedRun, checkpoint_prefix, read_state, verify_checkpoint
 
 CHECKPOINTS = "checkpoints"

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from convert.metadata import read_metadata
-from studies.finetune import main as qat_main
+from imagedata.tensors import eval_images
 from runtime.inference import run_tflite
-from train.data import eval_images
+from studies.finetune import main as qat_main
 
 from core.environments import MEDIAPIPE_PYTHON
 from tests.conftest import client_python

@@ -2,13 +2,13 @@
 that a killed process leaves."""
 import multiprocessing
 import os
+import resource
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-import pytest
 
 from core.artifacts import read_manifest, update_manifest
 from core.environments import REPO_ROOT
@@ -64,21 +64,18 @@ def test_a_write_removes_the_temporary_a_killed_writer_left_and_keeps_a_live_one
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["labels.txt", busy.name])
 
 
-def test_a_write_that_fails_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatch):
-    """The temporary file's descriptor is pointed at /dev/full, a device on which every write fails
-    with ENOSPC as on a full disk (tests/faults mounts a real full tmpfs)."""
+def test_a_write_that_fails_names_the_file_and_keeps_the_old_one(tmp_path):
+    """A process whose files may not grow past 16 bytes (RLIMIT_FSIZE: every larger write fails,
+    as on a full disk; tests/faults mounts a real full tmpfs) writes 1 kB over a good file."""
     target = tmp_path / "results.json"
     target.write_text("old")
-    real_mkstemp = tempfile.mkstemp
-
-    def mkstemp_on_a_full_device(**kwargs):
-        handle, name = real_mkstemp(**kwargs)
-        os.dup2(os.open("/dev/full", os.O_WRONLY), handle)
-        return handle, name
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp_on_a_full_device)
-    with pytest.raises(OSError, match=r"cannot write .*results\.json.*No space left"):
-        atomic_write(target, "new")
-    assert target.read_text() == "old" and not list(tmp_path.glob(".results.json.*"))
+    write = f"from core.files import atomic_write; atomic_write(__import__('pathlib').Path({str(target)!r}), 'x' * 1024)"
+    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16))  # noqa: E731
+    done = subprocess.run([sys.executable, "-c", write], cwd=REPO_ROOT, capture_output=True, text=True,
+                          preexec_fn=limit)
+    assert done.returncode != 0
+    assert f"cannot write {str(target)!r}: File too large" in done.stderr
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
 
 
 def test_a_ctrl_c_while_a_command_imports_tensorflow_ends_in_one_line(tmp_path):

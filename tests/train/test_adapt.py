@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from train.adapt import augmentation_strength, flips_wanted, mirror_test
-from train.folders import scan
+from imagedata.folders import scan
 from train.__main__ import main
 
 from tests.conftest import TRAIN_FAST

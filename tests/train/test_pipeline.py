@@ -1,6 +1,7 @@
 """The training input pipelines: what their iterators cost when they end."""
-from train.data import Pipeline, eval_images
-from train.folders import scan
+from imagedata.folders import scan
+from imagedata.tensors import eval_images
+from train.data import Pipeline
 
 
 def test_no_pipeline_runs_the_autotune_thread_that_iterator_teardown_waits_for(small_demo):

@@ -16,12 +16,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from imagedata.decode import IMAGE_EXTENSIONS
+from .decode import EXTENSIONS_HINT, image_files
+from .layout import held_out_folders
 
 # Formats tf.io.decode_image reads; PIL opens more (TIFF, WebP, ...) that TF would fail on.
 DECODABLE_FORMATS = {"JPEG", "PNG", "BMP", "GIF"}
-HELD_OUT_NAMES = ("val", "test")
-EXTENSIONS_HINT = "/".join(e[1:] for e in IMAGE_EXTENSIONS)
 
 
 @dataclass
@@ -87,10 +86,6 @@ def class_folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _candidates(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-
-
 def read_tree(root: Path, class_names: list[str] | None = None,
               data_root: Path | None = None) -> tuple[list[str], LabelledFiles, list[str]]:
     """Class folders under `root` -> (class names, decodable files with labels, skipped files).
@@ -107,7 +102,7 @@ def read_tree(root: Path, class_names: list[str] | None = None,
     if unknown:
         raise ValueError(f"{root} has classes that the training folder lacks: {', '.join(unknown[:5])}; "
                          "held-out class folders must match the training ones")
-    per_folder = [(folder, _candidates(folder)) for folder in folders]
+    per_folder = [(folder, image_files(folder)) for folder in folders]
     every_file = [path for _, paths in per_folder for path in paths]
     with ThreadPoolExecutor(8) as pool:  # PIL's file reads release the GIL
         sizes = dict(zip(every_file, pool.map(_decoded_bytes, every_file)))
@@ -162,8 +157,8 @@ def scan(data: str | Path, val_fraction: float = 0.1, seed: int = 0) -> Splits:
                                 f"sub-folder of {EXTENSIONS_HINT} images per class (make demo-data makes one)")
     if not 0 < val_fraction < 1:
         raise ValueError(f"the held-out fraction must be in (0, 1), got {val_fraction}")
-    given = [name for name in HELD_OUT_NAMES if (root / name).is_dir()]
-    if (root / "train").is_dir() and given:
+    given = held_out_folders(root)
+    if given:
         # train/ + val/ [+ test/]: as given. train/ + test/: val carved from train/, test/ kept for the end.
         class_names, every, skipped = read_tree(root / "train", data_root=root)
         held = {name: read_tree(root / name, class_names, data_root=root) for name in given}

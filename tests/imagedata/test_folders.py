@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from train.folders import scan
+from imagedata.folders import scan
 
 
 def _image(path, size=(20, 16)):
@@ -39,7 +39,7 @@ def test_a_flat_folder_gets_a_seeded_stratified_split(tmp_path):
 
 @pytest.mark.parametrize("class_size, fraction, held", [(144, 0.1, 25), (400, 0.1, 40), (60, 0.1, 15), (8, 0.1, 2)])
 def test_the_validation_split_is_big_enough_to_choose_an_epoch_by(class_size, fraction, held):
-    from train.folders import held_out_count
+    from imagedata.folders import held_out_count
 
     assert held_out_count(class_size, fraction) == held
 
