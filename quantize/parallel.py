@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from core.environments import with_repo_on_path
 from core.files import temporary_directory
+from core.processes import dies_with_parent
 
 from .calibration import calibration_inputs
 
@@ -93,7 +94,7 @@ def _run_workers(float_model: bytes, shards: list[np.ndarray], folder: Path, bar
             workers.append(subprocess.Popen(
                 [sys.executable, "-m", "quantize.parallel", str(folder / "model.tflite"),
                  str(folder / f"images{i}.npy"), str(folder / f"calibrated{i}.tflite"), *mode],
-                stdout=subprocess.PIPE, stderr=stderr, env=env))
+                stdout=subprocess.PIPE, stderr=stderr, env=env, preexec_fn=dies_with_parent))
         ticks = workers[-1].stdout
         readers.append(threading.Thread(target=lambda ticks=ticks: [bar.update(1) for _ in iter(lambda: ticks.read(1), b"")]))
         readers[-1].start()

@@ -14,9 +14,11 @@ import sys
 import tempfile
 
 from core.artifacts import describe
-from .backends import REGISTRY, Context
 from core.environments import REPO_ROOT, with_repo_on_path
 from core.files import temporary_directory
+from core.processes import dies_with_parent
+
+from .backends import REGISTRY, Context
 from .jobs import BackendSpec, Job
 from .records import FAILED, SKIPPED, Record
 from .timing import RunSettings
@@ -93,7 +95,8 @@ def run_job(job: Job, python: str = sys.executable, timeout: float = 600.0,
         proc = subprocess.Popen([python, "-m", "runtime.worker", job_path, result_path],
                                 cwd=REPO_ROOT, env=env or worker_env(),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                start_new_session=True)  # its own group: a hang is killed whole
+                                start_new_session=True,  # its own group: a hang is killed whole
+                                preexec_fn=dies_with_parent)  # and no SIGKILL of the sweep leaves it running
         try:
             _, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

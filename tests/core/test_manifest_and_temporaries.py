@@ -9,7 +9,6 @@ import sys
 import tempfile
 import time
 
-
 from core.artifacts import read_manifest, update_manifest
 from core.environments import REPO_ROOT
 from core.files import atomic_write, temporary_directory

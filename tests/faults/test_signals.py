@@ -10,6 +10,8 @@ The random point is a seeded fraction of the command's own uninterrupted time on
 machine and reproduces from its id (`TERM-seed1`)."""
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import json
 import os
@@ -33,6 +35,7 @@ from tests.faults.outcome import (CLEAR, DAMAGING, REPO_ROOT, TINY_COMMAND, TRAC
 
 GROUP = "signals at random points"
 SIGNALS = {"TERM": signal.SIGTERM, "INT": signal.SIGINT, "KILL": signal.SIGKILL}
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 GRACE_S = 10  # how long the command's processes may take to end after the one signalled
 QAT = ["--variant", VARIANT, "--size", str(SIZE), "--batch", "16", "--epochs", "1", "--no-gpu-check",
        "--max-top1-drop", "100"]
@@ -92,24 +95,51 @@ def _finished(process: subprocess.Popen, logs: Path, timeout: float = 600) -> Fi
     return Finished(code, (logs / "stdout").read_text(errors="replace"), (logs / "stderr").read_text(errors="replace"))
 
 
-def _session_members(session: int) -> list[str]:
-    """`pid command` of every living process in `session` (the command's own: it started one)."""
-    members = []
+def _processes() -> dict[int, tuple[int, str, str]]:
+    """Every process: pid -> (parent pid, state, command line)."""
+    table = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:  # ended while we looked
             continue
         fields = text[text.rindex(")") + 2:].split()
-        if int(fields[3]) == session and fields[0] != "Z":
-            members.append(f"{stat.parent.name} {text[text.index('(') + 1:text.rindex(')')]}")
-    return members
+        table[int(stat.parent.name)] = (int(fields[1]), fields[0], command[:120])
+    return table
 
 
-def _left_behind(session: int) -> list[str]:
-    """Processes of the session still alive GRACE_S after its leader ended; killed, then named."""
+def _descendants() -> list[str]:
+    """`pid command` of the living descendants of this process: with _adopting_orphans, every
+    process the command started, in whatever session, once their parent is gone."""
+    table, found, frontier = _processes(), [], [os.getpid()]
+    while frontier:
+        children = [pid for pid, (parent, state, _) in table.items() if parent in frontier and state != "Z"]
+        found += children
+        frontier = children
+    return [f"{pid} {table[pid][2]}" for pid in found]
+
+
+@contextlib.contextmanager
+def _adopting_orphans():
+    """Makes this process the child subreaper (Linux): a process whose parent dies is re-parented
+    here rather than to init, so none escapes _descendants by a new session or a dead parent."""
+    prctl = ctypes.CDLL(None).prctl
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        yield
+    finally:
+        prctl(PR_SET_CHILD_SUBREAPER, 0)
+        for pid, (parent, state, _) in _processes().items():
+            if parent == os.getpid() and state == "Z":
+                os.waitpid(pid, os.WNOHANG)  # adopted and ended: reaped here, as init would
+
+
+def _left_behind(before: list[str]) -> list[str]:
+    """Processes of the command (descendants not in `before`) still alive GRACE_S after it ended;
+    killed, then named."""
     deadline = time.monotonic() + GRACE_S
-    while (members := _session_members(session)) and time.monotonic() < deadline:
+    while (members := [m for m in _descendants() if m not in before]) and time.monotonic() < deadline:
         time.sleep(0.2)
     for member in members:
         try:
@@ -248,15 +278,17 @@ def test_a_signal_at_a_random_point_loses_nothing_and_a_rerun_finishes(target, k
     command.previous(out, signal_inputs)
     before = files_under(out) if out.is_dir() else {}
     delay = random.Random(f"{target}:{kind}:{seed}").uniform(0.05, 0.95) * uninterrupted_s[target]
-    process = _start(command, out, signal_inputs, tmp_path)
-    time.sleep(delay)
-    _signal(process, kind)
-    finished = _finished(process, tmp_path)
-    outcome = _after_signal(finished, kind, _left_behind(process.pid), _broken_files(out, before, kind == "KILL"))
-    if outcome.kind == CLEAR:
-        rerun = _start(command, out, signal_inputs, tmp_path)
-        rerun_finished = _finished(rerun, tmp_path)
-        litter = [f"left in TMPDIR: {name}" for name in files_under(tmp_path / "tmp")]
-        outcome = _after_rerun(rerun_finished, _broken_files(out, {}, False) + litter) or outcome
-        _left_behind(rerun.pid)
+    with _adopting_orphans():
+        already = _descendants()  # this process's own helpers (a multiprocessing resource tracker)
+        process = _start(command, out, signal_inputs, tmp_path)
+        time.sleep(delay)
+        _signal(process, kind)
+        finished = _finished(process, tmp_path)
+        outcome = _after_signal(finished, kind, _left_behind(already), _broken_files(out, before, kind == "KILL"))
+        if outcome.kind == CLEAR:
+            rerun = _start(command, out, signal_inputs, tmp_path)
+            rerun_finished = _finished(rerun, tmp_path)
+            litter = [f"left in TMPDIR: {name}" for name in files_under(tmp_path / "tmp")]
+            outcome = _after_rerun(rerun_finished, _broken_files(out, {}, False) + litter) or outcome
+            _left_behind(already)
     verdict(outcome, CLEAR)
