@@ -84,7 +84,8 @@ def preflight(job: Job) -> models.Variant:
                                 "or leave DATA unset for the built-in photos")
     models.check_settings(variant, variant.input_size(job.size), job.classes or trained.DEFAULT_CLASSES)
     if job.labels and job.classes and (count := len(read_labels(job.labels))) != job.classes:
-        raise ValueError(f"{count} labels in {job.labels!r} but CLASSES={job.classes}; make them match")
+        raise ValueError(f"{count} labels in {job.labels!r} but CLASSES={job.classes}; set CLASSES={count} (or leave "
+                         "it unset) or give the labels file of this model")
     ensure_writable(Path(job.out) / job.variant)
     return variant
 
@@ -102,7 +103,9 @@ def class_labels(job: Job, images: ImageSet) -> list[str] | None:
     else:
         labels = images.class_names or None
     if labels and len(labels) != job.classes:
-        raise ValueError(f"{len(labels)} labels but CLASSES={job.classes}; make them match")
+        source = repr(job.labels) if job.labels else f"DATA {job.data!r} (its class folders)"
+        raise ValueError(f"{len(labels)} labels in {source} but CLASSES={job.classes}; set CLASSES={len(labels)} "
+                         "(or leave it unset) or give labels for every output")
     return labels
 
 

@@ -243,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     d = Shipment("")
     p.add_argument("variant", nargs="?", help="default: the variant make tflite wrote last into ARTIFACTS")
-    p.add_argument("--precision", default=d.precision)
+    p.add_argument("--precision", default=d.precision, choices=artifacts.PRECISIONS,
+                   help=f"which file of the variant (default: {d.precision})")
     p.add_argument("--artifacts", default=d.artifacts, help="where make tflite wrote (default: artifacts)")
     p.add_argument("--out", default=d.out, help="destination (default: dist)")
     p.add_argument("--bench", default=d.bench, help="make bench's output folder, for latency (default: bench-results)")

@@ -10,6 +10,7 @@ as `make tflite` does: a corrupt file must not stop an epoch halfway.
 from __future__ import annotations
 
 import random
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +150,17 @@ def stratified_split(files: LabelledFiles, fraction: float, seed: int) -> tuple[
     return train, val
 
 
+def _warn_of_missing_classes(folder: Path, class_names: list[str], files: LabelledFiles) -> None:
+    """A val/ or test/ without some classes is allowed (a class may be rare), but its top-1 then
+    says nothing about them: said once, naming them."""
+    present = set(files.labels)
+    missing = [name for index, name in enumerate(class_names) if index not in present]
+    if missing:
+        print(f"warning: {folder} has no images of {len(missing)} of the {len(class_names)} classes "
+              f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); its top-1 leaves them out",
+              file=sys.stderr)
+
+
 def scan(data: str | Path, val_fraction: float = 0.1, seed: int = 0) -> Splits:
     """Finds classes and files; raises a one-line ValueError/FileNotFoundError on bad data."""
     root = Path(data)
@@ -162,6 +174,8 @@ def scan(data: str | Path, val_fraction: float = 0.1, seed: int = 0) -> Splits:
         # train/ + val/ [+ test/]: as given. train/ + test/: val carved from train/, test/ kept for the end.
         class_names, every, skipped = read_tree(root / "train", data_root=root)
         held = {name: read_tree(root / name, class_names, data_root=root) for name in given}
+        for name, (_, files, _) in held.items():
+            _warn_of_missing_classes(root / name, class_names, files)
         skipped += [path for name in given for path in held[name][2]]
         test = held["test"][1] if "test" in held else None
         if "val" in held:

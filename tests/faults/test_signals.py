@@ -1,5 +1,5 @@
 """SIGTERM, SIGINT (Ctrl-C, to the whole process group) and SIGKILL at seeded random points of
-make train, make tflite, make qat and make bench, each run as make runs it (through
+make train, make tflite, make qat, make calib-study and make bench, each run as make runs it (through
 tools/quiet_stderr.py, in a session of its own). After the signal: no process of the command is
 left, no traceback reached the terminal, every file in OUT is the previous complete one or a new
 complete one; then the same command, rerun, finishes (a run resumes) and leaves no temporary
@@ -70,12 +70,15 @@ COMMANDS = {
         _previous_artifacts),
     "qat": Command("studies.finetune", lambda out, i: [*QAT, "--weights", str(i["model"]), "--data",
                                                         str(i["data"]), "--out", str(out)], _previous_artifacts),
+    "calib-study": Command("studies.calib_study", lambda out, i: [
+        "--variant", VARIANT, "--size", str(SIZE), "--calib", "16", "--percentiles", "100,90", "--seeds", "0,1",
+        "--weights", str(i["model"]), "--data", str(i["data"]), "--out", str(out)]),
     "bench": Command("bench", lambda out, i: [
         str(i["artifacts"] / VARIANT / TFLITE), "--backends", "cpu,interpreter,tf", "--num_runs", "30",
         "--warmup_runs", "2", "--num_threads", "1", "--min_secs", "0", "--no_progress", "--out", str(out)],
         _previous_bench),
 }
-SEEDS = {"train": 2, "tflite": 2, "qat": 1, "bench": 2}
+SEEDS = {"train": 2, "tflite": 2, "qat": 1, "calib-study": 1, "bench": 2}
 
 
 # --- running a command and stopping it ----------------------------------------------------------
@@ -270,7 +273,7 @@ def _cases() -> list:
             for target, seeds in SEEDS.items() for param in cases(dict.fromkeys(SIGNALS, seeds))]
 
 
-@pytest.mark.fault(GROUP, "make train / tflite / qat / bench (tiny), a signal at a seeded point, then rerun")
+@pytest.mark.fault(GROUP, "make train/tflite/qat/calib-study/bench (tiny), a signal at a seeded point, then rerun")
 @pytest.mark.parametrize(("target", "kind", "seed"), _cases())
 def test_a_signal_at_a_random_point_loses_nothing_and_a_rerun_finishes(target, kind, seed, tmp_path, signal_inputs,
                                                                       uninterrupted_s, verdict):

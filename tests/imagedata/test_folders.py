@@ -86,3 +86,12 @@ def test_bad_data_is_a_one_line_error(tmp_path, case, message):
     with pytest.raises((ValueError, FileNotFoundError)) as error:
         scan(root)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_val_folder_without_some_classes_is_used_and_said_once_naming_them(tmp_path, capsys):
+    _flat_tree(tmp_path / "train", {"cat": 4, "dog": 4, "owl": 4})
+    _flat_tree(tmp_path / "val", {"cat": 2})
+    splits = scan(tmp_path)
+    assert len(splits.val) == 2 and splits.class_names == ["cat", "dog", "owl"]
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "2 of the 3 classes (dog, owl)" in warnings[0] and "val" in warnings[0]
