@@ -83,12 +83,19 @@ def _finish(procs: dict[int, subprocess.Popen], deadline: float) -> dict[int, st
     return errors
 
 
-def _save_inputs(inputs: list | None, stacked: bool, tmp: Path) -> str:
-    """The guest's inputs file (each input stacked on a samples axis), or `-`: its own seeded sample."""
-    if inputs is None:
-        return "-"
+def _save_inputs(model: Path, inputs: list | None, stacked: bool, tmp: Path) -> str:
+    """The guest's inputs file, each input stacked on a samples axis. Without `inputs`, one sample
+    of the bench workers' seeded input (runtime.loaders.random_input), made here: the guest runs
+    without the project on its path."""
     import numpy as np
 
+    if inputs is None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        from ..loaders import random_input
+
+        details = Interpreter(model_path=str(model)).get_input_details()
+        inputs, stacked = [random_input(d["shape"], d["dtype"])[None] for d in details], True
     np.savez(tmp / "inputs.npz", **{f"input_{i}": x if stacked else x[None] for i, x in enumerate(inputs)})
     return str(tmp / "inputs.npz")
 
@@ -137,7 +144,10 @@ def run_on_core(model: str | os.PathLike, core: str, inputs: list | None = None,
     start = time.monotonic()
     with temporary_directory("arm-run-") as tmp_name:
         tmp = Path(tmp_name)
-        given = _save_inputs(inputs, stacked, tmp)
+        try:
+            given = _save_inputs(model, inputs, stacked, tmp)
+        except ValueError as error:  # LiteRT refuses the file on the host too
+            return ArmRun(core, False, f"LiteRT cannot open it ({' '.join(str(error).split())[:160]})")
         samples = len(inputs[0]) if stacked and inputs else 1
         procs = {n: _start(env, core, model, given, samples, tmp, n) for n in (samples, samples + 2)}
         try:

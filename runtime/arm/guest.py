@@ -1,9 +1,9 @@
 """Runs inside the emulated aarch64 Python (under qemu-user), so it imports numpy and LiteRT only:
 
-    python3.11 guest.py MODEL INPUTS.npz|- OUTPUTS.npz SAMPLES INVOKES
+    python3.11 guest.py MODEL INPUTS.npz OUTPUTS.npz SAMPLES INVOKES
 
 Loads MODEL in LiteRT's Interpreter (XNNPACK, one thread). INPUTS.npz holds input_<i>: SAMPLES inputs
-stacked on a new first axis (`-`: one seeded random sample, as the bench workers make them). Invokes
+stacked on a new first axis (the host makes the bench workers' seeded sample where none is given). Invokes
 SAMPLES times, one sample each, reading the outputs after each; then invokes without touching any tensor
 until INVOKES in all: a run with two more invokes than another differs from it by two bare invoke() calls.
 Saves the inputs and outputs, stacked the same way, to OUTPUTS.npz as input_<i> / output_<i>.
@@ -14,21 +14,12 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 
-def random_input(shape, dtype):
-    """Pixels in the range the model expects: [0, 255] floats or the full integer range (seed 0)."""
-    rng, dtype = np.random.default_rng(0), np.dtype(dtype)
-    if dtype.kind == "f":
-        return rng.uniform(0, 255, size=shape).astype(dtype)
-    info = np.iinfo(dtype)
-    return rng.integers(info.min, info.max, size=shape, endpoint=True, dtype=dtype)
-
-
 def stacked_inputs(interpreter, inputs_path, samples):
-    given = np.load(inputs_path) if inputs_path != "-" else {}
+    given = np.load(inputs_path)
     stacks = []
-    for i, detail in enumerate(interpreter.get_input_details()):
+    for i, _ in enumerate(interpreter.get_input_details()):
         name = f"input_{i}"
-        stacks.append(given[name] if name in given else random_input(detail["shape"], detail["dtype"])[None])
+        stacks.append(given[name])
         if len(stacks[-1]) != samples:
             raise ValueError(f"{name} holds {len(stacks[-1])} samples, expected {samples}")
     return stacks
