@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import artifacts
-from core.artifacts import ARTIFACT_FACTS, sha256
+from core.artifacts import ARTIFACT_FACTS
 from core.cli import run_command
 from core.files import replace_folder
 from imagedata.labels import labels_text
@@ -80,16 +80,15 @@ def _latency_row(row: dict) -> dict:
     return picked
 
 
-def measured_latency(path: Path, bench_dir: str) -> list[dict]:
-    """Rows of `make bench` that timed this very file (its path and its sha256: a file converted
-    again since is another file); a results.json that is not bench's is a ValueError naming it."""
+def measured_latency(path: Path, digest: str, bench_dir: str) -> list[dict]:
+    """Rows of `make bench` that timed this very file (its path and its sha256 `digest`: a file
+    converted again since is another file); a results.json that is not bench's is a ValueError naming it."""
     results = Path(bench_dir) / "results.json"
     if not results.is_file():
         return []
     document = _json_of(results, "make bench")
     rows = document.get("records") if isinstance(document, dict) else None
     try:
-        digest = sha256(path.read_bytes())
         return [_latency_row(r) for r in rows if r.get("status") == "ok" and r.get("latency")
                 and Path(r["path"]).resolve() == path.resolve() and r.get("file_sha256") == digest]
     except (AttributeError, KeyError, TypeError) as error:
@@ -97,7 +96,7 @@ def measured_latency(path: Path, bench_dir: str) -> list[dict]:
                          "again or delete it") from None
 
 
-def evaluation_of(path: Path) -> dict | None:
+def evaluation_of(path: Path, digest: str) -> dict | None:
     """`make evaluate MODEL=path`'s default output, if it was run; one that is not evaluate's is a
     ValueError naming it."""
     report = path.with_name(f"{path.stem}_evaluation") / "evaluation.json"
@@ -108,7 +107,7 @@ def evaluation_of(path: Path) -> dict | None:
     if not (isinstance(evaluation, dict) and all(_is_number(evaluation.get(key)) for key in figures)):
         raise ValueError(f"{report} is not what make evaluate writes (no top-1 and image count): run make evaluate "
                          "again or delete it")
-    if evaluation.get("model_sha256") != sha256(path.read_bytes()):
+    if evaluation.get("model_sha256") != digest:
         print(f"warning: {report} scored another file than {path.name} (converted again since, or evaluated "
               "before evaluations recorded the file's sha256): left out of the card; run make evaluate again",
               file=sys.stderr)
@@ -134,7 +133,8 @@ def ship(s: Shipment) -> Path:
     common = {k: v for k, v in manifest.items() if k != "artifacts"}
     own = {key: entry[key] for key in ARTIFACT_FACTS if key in entry}  # top level before manifest version 3
     facts = {"file": path.name, "variant": s.variant, "precision": s.precision, **common, **own, "entry": entry,
-             "labels": labels, "evaluation": evaluation_of(path), "latency": measured_latency(path, s.bench)}
+             "labels": labels, "evaluation": evaluation_of(path, entry["sha256"]),
+             "latency": measured_latency(path, entry["sha256"], s.bench)}  # _source checked the file against it
     try:
         card_text, examples = model_card(facts), kotlin.examples(facts)
     except (KeyError, TypeError, IndexError, ValueError) as error:

@@ -33,12 +33,9 @@ class Model:
     size: int
     num_classes: int
     labels: list[str] | None
-    labels_source: str = ""  # where `labels` came from, for error messages
+    sha256: str
+    labels_source: str  # where `labels` came (or would come) from, for error messages
     keras_model: object = None  # the loaded tf-keras model of a .keras file
-
-    @property
-    def label_source(self) -> str:
-        return self.labels_source or f"MODEL {str(self.path)!r}"
 
     @property
     def is_tflite(self) -> bool:
@@ -96,7 +93,8 @@ def _open_tflite(path: Path) -> Model:
         raise ValueError(f"MODEL {str(path)!r} is not an image classifier (a square image in, one score per "
                          "class out); give a file that make tflite wrote")
     packed = packed_labels(path)
-    return Model(path, info.input_size, info.num_classes, packed, f"the labels packed inside {str(path)!r}")
+    source = f"the labels packed inside {str(path)!r}" if packed else f"MODEL {str(path)!r}"
+    return Model(path, info.input_size, info.num_classes, packed, info.sha256, source)
 
 
 def _open_keras(path: Path) -> Model:
@@ -111,7 +109,8 @@ def _open_keras(path: Path) -> Model:
                          "out); give the model.keras that make train wrote")
     if input_shape[1] is None:
         raise ValueError(f"MODEL {str(path)!r} has no fixed input size; save it with one (make train does)")
-    return Model(path, int(input_shape[1]), int(output_shape[-1]), None, keras_model=model)
+    return Model(path, int(input_shape[1]), int(output_shape[-1]), None, sha256(path.read_bytes()),
+                 f"MODEL {str(path)!r}", keras_model=model)
 
 
 def scores(labels: np.ndarray, predictions: np.ndarray, class_names: list[str], model_index: list[int]) -> dict:
@@ -166,16 +165,16 @@ def evaluate(model_path: str, data: str, out: str | None = None, reference: str 
     other = open_model(reference) if reference else None
     splits = scan(data, val_fraction, seed)
     files = splits.held_out if split == "held-out" else _all(splits)
-    index = matched_labels(model.labels, model.label_source, splits)
+    index = matched_labels(model.labels, model.labels_source, splits)
     images = images_of(files, model.size)
     predictions = model.predict(images)
     labels = np.asarray(files.labels)
-    result = {"model": str(model.path), "model_sha256": sha256(model.path.read_bytes()), "data": str(data),
+    result = {"model": str(model.path), "model_sha256": model.sha256, "data": str(data),
               "split": splits.layout if split == "held-out" else "all images", "input_size": model.size,
               **scores(labels, predictions, splits.class_names, index), "classes": splits.class_names,
               "skipped_files": len(splits.skipped)}
     if other is not None:
-        other_index = matched_labels(other.labels, other.label_source, splits)
+        other_index = matched_labels(other.labels, other.labels_source, splits)
         other_images = images if other.size == model.size else images_of(files, other.size)
         ours = _to_data(predictions.argmax(1), index)
         theirs = _to_data(other.predict(other_images).argmax(1), other_index)

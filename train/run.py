@@ -31,7 +31,7 @@ from models.weights import check_switches, transfer_weights
 
 from . import adapt, outputs, progressive, recipes
 from .data import Pipeline, images_per_second, should_cache
-from .state import DamagedRun, checkpoint_prefix, read_state, verify_checkpoint
+from .state import DamagedRun, read_state, verify_checkpoint
 
 CHECKPOINTS = "checkpoints"
 # Settings added after runs existed: at their defaults they stay out of the fingerprint, so
@@ -382,7 +382,7 @@ class Run:
             raise ValueError(f"OUT {str(self.out)!r} holds a run with other settings ({', '.join(changed)}); "
                              "rerun the same command to resume it, or choose another OUT")
         if state["checkpoint"]:
-            state["checkpoint"] = checkpoint_prefix(self.out / CHECKPOINTS, state["checkpoint"]).name
+            state["checkpoint"] = Path(state["checkpoint"]).name  # an absolute path from before: its name here
             verify_checkpoint(self.out / CHECKPOINTS / state["checkpoint"])
         if state["best"] and not (self.out / "model.keras").is_file():
             forget_lost_best(state, self.out, self.s.epochs)

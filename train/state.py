@@ -49,11 +49,6 @@ def read_state(path: Path) -> dict:
     return state
 
 
-def checkpoint_prefix(folder: Path, recorded: str) -> Path:
-    """The checkpoint state.json names, inside `folder` wherever the run folder is now."""
-    return folder / Path(recorded).name
-
-
 def verify_checkpoint(prefix: Path) -> None:
     """Reads every tensor once: TensorFlow checks each one's CRC32C as it reads it, so a truncated
     or bit-flipped data file, or a missing index, is found here rather than at the first step
