@@ -171,9 +171,9 @@ study-folders: $(STAMP)  ## labelled train/ + test/ folders from data packages s
 
 STUDY_FOLDERS ?= data/study/digits,data/study/photos,data/study/faces
 STUDY_VARIANTS ?= b0,ghost_b0,ghostlite_b0
-defaults-study: $(STAMP)  ## make train's defaults against a plain loop, float and int8 test top-1 [STUDY_FOLDERS= STUDY_VARIANTS= SIZE=64 OUT=runs/defaults_study]
+defaults-study: $(STAMP)  ## make train's defaults against a plain loop, float and int8 test top-1 [STUDY_FOLDERS= STUDY_VARIANTS= SEEDS=0 SIZE=64 OUT=runs/defaults_study]
 	$(RUN) -m studies.defaults_study --folders $(call quote,$(STUDY_FOLDERS)) --variants $(STUDY_VARIANTS) --size $(or $(SIZE),64) \
-		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/defaults_study))
+		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/defaults_study)) $(if $(SEEDS),--seeds $(SEEDS))
 
 models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
 	$(RUN) -m models table

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from core.artifacts import describe
-from core.cli import stop_on_sigterm
+from core.cli import stops_end_the_command
 from core.files import ensure_writable
 from runtime.backends import LEGACY_PYTHON, REGISTRY, Context, parse_backends
 from runtime.timing import RunSettings
@@ -126,11 +126,19 @@ def _rescue(records: list, machine, meta: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        with stops_end_the_command():
+            return _bench(args)
+    except KeyboardInterrupt:  # outside the sweep (whose rows are written as they come)
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+
+
+def _bench(args: argparse.Namespace) -> int:
     from .report import document, write_all, write_tables
     from .sweep import describe_plan, execute, plan
 
-    args = build_parser().parse_args(argv)
-    stop_on_sigterm()
     try:
         specs = parse_backends(args.backends)
         models = distinct_names([describe(path) for path in expand(args.models)])

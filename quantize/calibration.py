@@ -94,9 +94,10 @@ def folder_images(folder: str | Path, size: int, calibration: int = 200, validat
             try:
                 with Image.open(path) as image:
                     decoded.append(fit_to_square(image, size))
-                progress.update()
             except (UnidentifiedImageError, DecompressionBombError, OSError, ValueError):
                 skipped.append(str(path.relative_to(folder)))
+            else:  # not in the try: a failed progress write (stderr gone) is no undecodable image
+                progress.update()
     if not decoded:
         raise ValueError(f"DATA folder {str(folder)!r} has no usable image ({len(skipped)} undecodable "
                          f"files); it needs {EXTENSIONS_HINT} files")

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import io
 import os
+import select
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -83,29 +83,42 @@ def _worker_main(argv: list[str]) -> int:
     return 0
 
 
+def _count_ticks(workers: list[subprocess.Popen], bar: tqdm) -> None:
+    """Adds each worker's ticks (a byte per image) to `bar` until every worker's stdout closes.
+    In the main thread, not a reader thread per worker: tqdm's refresh keeps its lock when a
+    write fails (stderr's reader gone, as when make's output filter is killed), and the main
+    thread's closing of the bar then waits forever on the lock a dead thread holds."""
+    open_pipes = {worker.stdout.fileno() for worker in workers}
+    while open_pipes:
+        ready, _, _ = select.select(list(open_pipes), [], [])
+        for pipe in ready:
+            if ticks := os.read(pipe, 4096):
+                bar.update(len(ticks))
+            else:
+                open_pipes.discard(pipe)
+
+
 def _run_workers(float_model: bytes, shards: list[np.ndarray], folder: Path, bar: tqdm,
                  mode: tuple[str, ...] = ()) -> list[bytes]:
     (folder / "model.tflite").write_bytes(float_model)
     env = with_repo_on_path(dict(os.environ))
-    workers, readers = [], []
-    for i, shard in enumerate(shards):
-        np.save(folder / f"images{i}.npy", shard)
-        with open(folder / f"stderr{i}.txt", "wb") as stderr:
-            workers.append(subprocess.Popen(
-                [sys.executable, "-m", "quantize.parallel", str(folder / "model.tflite"),
-                 str(folder / f"images{i}.npy"), str(folder / f"calibrated{i}.tflite"), *mode],
-                stdout=subprocess.PIPE, stderr=stderr, env=env, preexec_fn=dies_with_parent))
-        ticks = workers[-1].stdout
-        readers.append(threading.Thread(target=lambda ticks=ticks: [bar.update(1) for _ in iter(lambda: ticks.read(1), b"")]))
-        readers[-1].start()
+    workers = []
     try:
-        for worker, reader in zip(workers, readers):
+        for i, shard in enumerate(shards):
+            np.save(folder / f"images{i}.npy", shard)
+            with open(folder / f"stderr{i}.txt", "wb") as stderr:
+                workers.append(subprocess.Popen(
+                    [sys.executable, "-m", "quantize.parallel", str(folder / "model.tflite"),
+                     str(folder / f"images{i}.npy"), str(folder / f"calibrated{i}.tflite"), *mode],
+                    stdout=subprocess.PIPE, stderr=stderr, env=env, preexec_fn=dies_with_parent))
+        _count_ticks(workers, bar)
+        for worker in workers:
             worker.wait()
-            reader.join()
     finally:  # interrupted (Ctrl-C): stop the workers with it
         for worker in workers:
             if worker.poll() is None:
                 worker.kill()
+            worker.stdout.close()
     for i, worker in enumerate(workers):
         if worker.returncode != 0:
             lines = (folder / f"stderr{i}.txt").read_text(errors="replace").strip().splitlines()
