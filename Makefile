@@ -57,7 +57,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 	$(if $(STRENGTH),--strength $(STRENGTH))
 
 .PHONY: help setup test test-slow test-faults models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
-	mediapipe-env clients-env arm-env profile perf-install \
+	mediapipe-env clients-env kotlin-env arm-env profile perf-install \
 	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study
 .DEFAULT_GOAL := help
 
@@ -121,7 +121,19 @@ $(MEDIAPIPE_VENV)/.installed: convert/requirements-mediapipe.txt
 	$(MEDIAPIPE_VENV)/bin/pip install --quiet -r convert/requirements-mediapipe.txt
 	touch $@
 
-clients-env: mediapipe-env bench-legacy-env  ## both client environments (CI builds them: .ci/run)
+KOTLIN_ENV := .kotlin-env
+KOTLINC_VERSION := 2.4.20
+kotlin-env: $(KOTLIN_ENV)/.installed  ## kotlinc (npm's kotlin-compiler) to compile make ship's Kotlin in the tests; a Java 17 runtime from apt if none (root)
+
+$(KOTLIN_ENV)/.installed:
+	@command -v java >/dev/null || { apt-get update -q && apt-get install -y -q openjdk-17-jre-headless; } \
+		|| { echo "error: kotlinc needs a Java runtime: install openjdk-17-jre-headless (needs root)" >&2; exit 1; }
+	@command -v npm >/dev/null || { apt-get update -q && apt-get install -y -q npm; } \
+		|| { echo "error: kotlin-compiler comes from npm: install npm (needs root)" >&2; exit 1; }
+	npm install --prefix $(KOTLIN_ENV) --no-audit --no-fund --silent kotlin-compiler@$(KOTLINC_VERSION)
+	touch $@
+
+clients-env: mediapipe-env bench-legacy-env kotlin-env  ## the client environments and kotlinc (CI builds them: .ci/run)
 
 arm-env: $(STAMP)  ## emulated ARM cores (qemu-user, arm64 sysroot, aarch64 LiteRT, instruction counter) in .arm-env for the arm-* backends (needs root once; a rebuilt env: FORCE=1)
 	$(PY) -m runtime.arm.build $(if $(filter-out 0,$(FORCE)),--force)

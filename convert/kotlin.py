@@ -7,6 +7,8 @@ API facts (LiteRT CompiledModel 2.x, MediaPipe Tasks vision 0.10.x), from their 
   copies raw bytes, so uint8 pixels go in as `toByte()` (low 8 bits) and a uint8 output reads
   back with `toInt() and 0xFF`. `Model.getInputTensorType()` throws for uint8: the dtype is fixed
   here, from the manifest.
+- LiteRT 2.3 on Android: the GPU accelerator comes in `litert-gpu`; without it a GPU request
+  quietly runs on the CPU, so the Gradle lines name both.
 - MediaPipe's ImageClassifier needs a float32 input to declare its normalization in metadata
   (ours: mean 0, std 1) and names categories from the packed labels; it resizes the image itself.
 """
@@ -14,7 +16,10 @@ from __future__ import annotations
 
 from string import Template
 
-GRADLE_LITERT = 'implementation("com.google.ai.edge.litert:litert:2.1.0")  // + litert-gpu at the same version for GPU on 2.3+'
+# From LiteRT 2.3 the Android GPU accelerator is its own artifact: without litert-gpu, useGpu = true
+# runs on the CPU without saying so.
+GRADLE_LITERT = ('implementation("com.google.ai.edge.litert:litert:2.3.0")\n'
+                 '//         implementation("com.google.ai.edge.litert:litert-gpu:2.3.0")  // for useGpu = true')
 GRADLE_MEDIAPIPE = 'implementation("com.google.mediapipe:tasks-vision:0.10.14")'
 
 LITERT = Template('''\

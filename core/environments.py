@@ -9,6 +9,7 @@ import os
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEGACY_PYTHON = os.path.join(REPO_ROOT, ".venv-legacy", "bin", "python")  # make bench-legacy-env
 MEDIAPIPE_PYTHON = os.path.join(REPO_ROOT, ".venv-mediapipe", "bin", "python")  # make mediapipe-env
+KOTLINC = os.path.join(REPO_ROOT, ".kotlin-env", "node_modules", "kotlin-compiler", "bin", "kotlinc-jvm")  # make kotlin-env
 
 
 def use_tf_keras() -> None:

@@ -2,13 +2,20 @@
 import json
 import re
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from convert.__main__ import main as convert_main
 from convert.ship import main as ship_main
+from core.environments import KOTLINC
 
+from tests.conftest import client_python
 from tests.convert.test_make_tflite import FAST
+
+# The Android, LiteRT and MediaPipe declarations the written Kotlin calls (their README says whence).
+KOTLIN_STUBS = Path(__file__).parent / "kotlin_stubs"
 
 LABELS = ["daisy", "dandelion", "rose", "sunflower", "tulip"]
 
@@ -127,3 +134,31 @@ def test_the_card_carries_what_make_evaluate_and_make_bench_measured(trained_tin
                       "--bench", str(tmp_path / "bench")]) == 0
     card = (tmp_path / "dist" / "ghost_tiny" / "MODEL_CARD.md").read_text()
     assert "`make evaluate`:" not in card and "`make bench`:" not in card
+
+
+def _kotlinc(sources: list[Path], classes: Path) -> subprocess.CompletedProcess:
+    """kotlinc type-checks and compiles `sources` against the API stubs (Java stubs are read, not compiled)."""
+    kotlinc = client_python(KOTLINC, "kotlin-env")
+    return subprocess.run([kotlinc, "-nowarn", "-d", str(classes), str(KOTLIN_STUBS), *map(str, sources)],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp32"])  # uint8 and float tensors: each template branch
+def test_the_shipped_kotlin_compiles_against_the_android_litert_and_mediapipe_apis(int8_run, tmp_path, precision):
+    folder, _, _ = int8_run
+    assert _ship(folder, tmp_path / "dist", "--precision", precision) == 0
+    compiled = _kotlinc(sorted((tmp_path / "dist" / "ghost_tiny" / "kotlin").glob("*.kt")), tmp_path / "classes")
+    assert compiled.returncode == 0, compiled.stderr[-3000:]
+    classes = {path.name for path in (tmp_path / "classes" / "com" / "example" / "effnetv2").glob("*.class")}
+    assert {"LiteRtClassifier.class", "MediaPipeClassifier.class"} <= classes
+
+
+def test_kotlin_that_calls_what_the_api_lacks_does_not_compile(int8_run, tmp_path):
+    """The check above can fail: a read the LiteRT TensorBuffer does not have is a compile error."""
+    folder, _, _ = int8_run
+    assert _ship(folder, tmp_path / "dist") == 0
+    source = tmp_path / "LiteRtClassifier.kt"
+    written = (tmp_path / "dist" / "ghost_tiny" / "kotlin" / "LiteRtClassifier.kt").read_text()
+    source.write_text(written.replace("readInt8()", "readUInt8()"))
+    compiled = _kotlinc([source], tmp_path / "classes")
+    assert compiled.returncode != 0 and "readUInt8" in compiled.stderr

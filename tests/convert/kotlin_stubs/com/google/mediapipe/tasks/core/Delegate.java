@@ -1,0 +1,3 @@
+package com.google.mediapipe.tasks.core;
+
+public enum Delegate { CPU, GPU }
