@@ -91,10 +91,10 @@ PRECISIONS ?= fp32,fp16,dynamic,int8,int16x8
 conversion-figures: $(STAMP)  ## wall time, peak memory, size of each VARIANTS x PRECISIONS conversion into OUT
 	$(RUN) -m convert.cost --variants $(VARIANTS) --precisions $(PRECISIONS) --out $(call quote,$(OUT))
 
-profile: $(STAMP)  ## MODEL=x.tflite [OTHER="y.tflite z.tflite" THREADS=1 OUT=bench-results/profile]: time per XNNPACK kernel and op type (perf)
+profile: $(STAMP)  ## MODEL=x.tflite [OTHER="y.tflite z.tflite" THREADS=1 BACKEND=cpu|arm-a76|... OUT=bench-results/profile]: time (perf) or emulated ARM instructions per XNNPACK kernel and op type
 	@test -n "$(MODEL)" || { echo "error: make profile MODEL=file.tflite [OTHER=second.tflite]" >&2; exit 2; }
 	$(RUN) -m bench.profile $(call quote,$(MODEL)) $(OTHER) --threads $(if $(filter command line,$(origin THREADS)),$(THREADS),1) \
-		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),bench-results/profile))
+		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),bench-results/profile)) $(if $(BACKEND),--backend $(BACKEND))
 
 perf-install:  ## Linux perf for make profile (Debian's linux-perf; needs root)
 	apt-get install -y --no-install-recommends linux-perf

@@ -1,5 +1,5 @@
-"""python -m bench.profile MODEL.tflite [OTHER.tflite ...] [--threads 1] [--seconds 8] [--out DIR]:
-where the time of one inference goes, per XNNPACK kernel and per TFLite op type.
+"""python -m bench.profile MODEL.tflite [OTHER.tflite ...] [--threads 1] [--seconds 8] [--backend cpu|arm-CORE]
+[--out DIR]: where the time of one inference goes, per XNNPACK kernel and per TFLite op type.
 
 LiteRT's Python packages have no op profiler and XNNPACK runs the whole graph as one delegate
 node, so the time per op comes from Linux `perf` sampling a worker that only invokes the
@@ -8,11 +8,17 @@ op type its kernel computes, and its share of the worker's CPU time is divided o
 invocations. The graph gives each op type's count and multiply-accumulates, so time per MAC
 shows which ops the CPU's int8/fp32 kernels make expensive. Up to four files: side by side.
 
+`--backend arm-a76` (any core of runtime.arm.CORES; `make arm-env`): the same tables for an emulated
+ARM core, in instructions per inference instead of time: the counting plugin's per-block counts,
+named by the aarch64 LiteRT's symbols (runtime/arm/symbols.py). Emulated counts, not a measured time:
+memory stalls and the core's instructions per cycle are not in them.
+
 Writes OUT/profile.json, profile.md and profile.png.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -21,6 +27,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from core.artifacts import describe
 from core.cli import run_command
@@ -51,15 +58,21 @@ class ProfilerUnavailable(RuntimeError):
     """perf is missing or not permitted here."""
 
 
+CPU_MS = "CPU ms"
+M_INSTRUCTIONS = "M instructions"
+PER_MAC = {CPU_MS: "ns/MAC", M_INSTRUCTIONS: "instr./MAC"}  # cost * 1e6 / MACs in either unit
+
+
 @dataclass
 class Profile:
     model: str
     threads: int
     invokes: int
-    mean_ms: float
+    mean_ms: float | None  # wall time per invoke; None where emulated
     cpu: str
-    kernels: list[dict] = field(default_factory=list)  # symbol, op_type, percent, ms
-    op_types: list[dict] = field(default_factory=list)  # op_type, percent, ms, count, macs, ns_per_mac
+    unit: str = CPU_MS  # of every `cost`: CPU ms, or M instructions on an emulated core
+    kernels: list[dict] = field(default_factory=list)  # symbol, op_type, percent, cost
+    op_types: list[dict] = field(default_factory=list)  # op_type, percent, cost, count, macs, cost_per_mac
 
 
 # benchmark_model --enable_op_profiling=true names XNNPACK's operators (TF 2.9.1+) like
@@ -127,10 +140,15 @@ def op_type_of(symbol: str) -> str:
 
 def isa_of(symbol: str) -> str | None:
     """The instruction set an XNNPACK kernel was written for, from its name's last `__` part
-    (`..._ukernel_9p32c__avx512skx_mul32` -> avx512skx, `..._4x16c8__avx512vnni` -> avx512vnni)."""
+    (`..._ukernel_9p32c__avx512skx_mul32` -> avx512skx, `..._4x16c8__avx512vnni` -> avx512vnni;
+    ARM: `__asm_aarch64_neondot_ld128` -> neondot, `__asm_aarch64_neon_mlal_lane_cortex_a53` ->
+    neon_mlal: plain NEON kernels differ by how they multiply, which is what separates the cores)."""
     if not symbol.startswith("xnn_") or "__" not in symbol:
         return None
-    return symbol.rsplit("__", 1)[1].split("_")[0] or None
+    parts = symbol.rsplit("__", 1)[1].removeprefix("asm_").removeprefix("aarch64_").removeprefix("aarch32_").split("_")
+    if parts[0] == "neon" and len(parts) > 1 and parts[1] in ("mlal", "mull", "dot", "i8mm", "fma"):
+        return f"neon_{parts[1]}"
+    return parts[0] or None
 
 
 def graph_ops(tflite: bytes) -> dict[str, dict]:
@@ -206,9 +224,28 @@ def profile(model: str, threads: int = 1, seconds: float = 8.0) -> Profile:
     # perf's percentages are shares of the worker's whole CPU time; the kernels ran in the
     # timed loop and 3 warm-up invocations. With several threads these are CPU ms (summed).
     cpu_ms_per_invoke = 1000 * stats["cpu_seconds"] / (stats["invokes"] + 3)
-    kernels = [{"symbol": symbol, "op_type": op_type_of(symbol), "percent": percent,
-                "ms": round(percent / 100 * cpu_ms_per_invoke, 4)} for symbol, percent in parse_report(report)]
-    graph = graph_ops(Path(model).read_bytes())
+    return _by_op_type(Profile(model, threads, stats["invokes"], round(stats["mean_ms"], 4), machine_info().summary()),
+                       parse_report(report), cpu_ms_per_invoke)
+
+
+def arm_profile(model: str, core: str) -> Profile:
+    """Instructions per inference of `model` on the emulated `core`, per kernel and op type (1 thread)."""
+    from runtime.arm import core as core_named, run_on_core
+
+    run = run_on_core(model, core, by_symbol=True)
+    if not run.ok:
+        raise RuntimeError(f"{model!r} on the emulated {core}: {run.reason}")
+    total = run.instructions_per_inference
+    shares = [(symbol, 100 * count / total) for symbol, count in run.instructions_by_symbol.items()]
+    cpu = f"{core_named(core).title} (emulated: qemu-user instruction counts, not time)"
+    return _by_op_type(Profile(model, 1, 1, None, cpu, M_INSTRUCTIONS), shares, total / 1e6)
+
+
+def _by_op_type(profile: Profile, shares: list[tuple[str, float]], cost_per_inference: float) -> Profile:
+    """Fills `profile` from each symbol's percent of one inference's cost."""
+    kernels = [{"symbol": symbol, "op_type": op_type_of(symbol), "percent": round(percent, 3),
+                "cost": round(percent / 100 * cost_per_inference, 4)} for symbol, percent in shares]
+    graph = graph_ops(Path(profile.model).read_bytes())
     by_type: dict[str, float] = {}
     isas: dict[str, dict[str, float]] = {}  # op type -> instruction set -> percent
     for k in kernels:
@@ -219,12 +256,11 @@ def profile(model: str, threads: int = 1, seconds: float = 8.0) -> Profile:
     op_types = []
     for name in sorted(set(by_type) | set(graph), key=lambda n: -by_type.get(n, 0.0)):
         percent, ops = by_type.get(name, 0.0), graph.get(name, {"count": 0, "macs": 0})
-        ms = percent / 100 * cpu_ms_per_invoke
-        op_types.append({"op_type": name, "percent": round(percent, 2), "ms": round(ms, 4), "count": ops["count"],
-                         "macs": ops["macs"], "ns_per_mac": round(1e6 * ms / ops["macs"], 5) if ops["macs"] else None,
+        cost = percent / 100 * cost_per_inference
+        op_types.append({"op_type": name, "percent": round(percent, 2), "cost": round(cost, 4), "count": ops["count"],
+                         "macs": ops["macs"], "cost_per_mac": round(1e6 * cost / ops["macs"], 5) if ops["macs"] else None,
                          "kernels_isa": sorted(isas.get(name, {}), key=lambda i: -isas[name][i])})
-    return Profile(model, threads, stats["invokes"], round(stats["mean_ms"], 4), machine_info().summary(), kernels,
-                   op_types)
+    return dataclasses.replace(profile, kernels=kernels, op_types=op_types)
 
 
 def kernels_by_op_type(model: str, seconds: float = 2.0) -> dict[str, list[str]]:
@@ -233,31 +269,39 @@ def kernels_by_op_type(model: str, seconds: float = 2.0) -> dict[str, list[str]]
     return {row["op_type"]: row["kernels_isa"] for row in profile(model, 1, seconds).op_types if row["kernels_isa"]}
 
 
+HOW_MEASURED = {
+    CPU_MS: "perf samples at 999 Hz over the invoke loop. Times are CPU ms per inference (the worker's CPU time "
+            "split by sample shares): on a loaded machine they stay put while wall time grows.",
+    M_INSTRUCTIONS: "**emulated**: instructions one inference executes (runs of 1 and 3 invokes, their difference "
+                    "halved), counted per function by a qemu plugin; not a time (no memory stalls, no IPC).",
+}
+
+
 def markdown(profiles: list[Profile], top_kernels: int = 12) -> str:
     names = [Path(p.model).name for p in profiles]
+    unit = profiles[0].unit
     lines = [f"# Profile: {' vs '.join(names)}", "",
-             f"{profiles[0].cpu}; {profiles[0].threads} thread(s); perf samples at 999 Hz over the invoke loop. "
-             "Times are CPU ms per inference (the worker's CPU time split by sample shares): on a loaded "
-             "machine they stay put while wall time grows.", ""]
-    lines += [f"- {n}: {sum(r['ms'] for r in p.op_types):.3f} CPU ms per inference, {p.mean_ms:.3f} ms wall "
-              f"({p.invokes} invocations)" for n, p in zip(names, profiles)]
-    header = " | ".join(f"{n}: ms | % | count | ns/MAC | kernels for" for n in names)
+             f"{profiles[0].cpu}; {profiles[0].threads} thread(s); {HOW_MEASURED[unit]}", ""]
+    lines += [f"- {n}: {sum(r['cost'] for r in p.op_types):.3f} {unit} per inference"
+              + (f", {p.mean_ms:.3f} ms wall ({p.invokes} invocations)" if p.mean_ms is not None else "")
+              for n, p in zip(names, profiles)]
+    header = " | ".join(f"{n}: {unit} | % | count | {PER_MAC[unit]} | kernels for" for n in names)
     lines += ["", f"| op type | {header} |", "|---|" + "---:|---:|---:|---:|---|" * len(profiles)]
     rows = {}
     for i, p in enumerate(profiles):
         for row in p.op_types:
             rows.setdefault(row["op_type"], [None] * len(profiles))[i] = row
-    for name, cells in sorted(rows.items(), key=lambda kv: -max((c or {}).get("ms", 0) for c in kv[1])):
+    for name, cells in sorted(rows.items(), key=lambda kv: -max((c or {}).get("cost", 0) for c in kv[1])):
         parts = []
         for c in cells:
             parts += (["-"] * 5 if c is None else
-                      [f"{c['ms']:.3f}", f"{c['percent']:.1f}", str(c["count"]),
-                       f"{c['ns_per_mac']:.4f}" if c["ns_per_mac"] is not None else "-",
+                      [f"{c['cost']:.3f}", f"{c['percent']:.1f}", str(c["count"]),
+                       f"{c['cost_per_mac']:.4f}" if c["cost_per_mac"] is not None else "-",
                        ", ".join(c.get("kernels_isa") or []) or "-"])
         lines.append(f"| {name} | {' | '.join(parts)} |")
     for n, p in zip(names, profiles):
-        lines += ["", f"Top kernels of {n}:", "", "| kernel | op type | % | ms |", "|---|---|---:|---:|"]
-        lines += [f"| `{k['symbol'][:90]}` | {k['op_type']} | {k['percent']:.1f} | {k['ms']:.3f} |"
+        lines += ["", f"Top kernels of {n}:", "", f"| kernel | op type | % | {unit} |", "|---|---|---:|---:|"]
+        lines += [f"| `{k['symbol'][:90]}` | {k['op_type']} | {k['percent']:.1f} | {k['cost']:.3f} |"
                   for k in p.kernels[:top_kernels]]
     return "\n".join(lines) + "\n"
 
@@ -269,18 +313,24 @@ def plot(path: Path, profiles: list[Profile]) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    names = sorted({r["op_type"] for p in profiles for r in p.op_types if r["ms"] > 0},
-                   key=lambda n: -max(next((r["ms"] for r in p.op_types if r["op_type"] == n), 0) for p in profiles))
+    def cost(p: Profile, op_type: str) -> float:
+        return next((r["cost"] for r in p.op_types if r["op_type"] == op_type), 0)
+
+    unit = profiles[0].unit
+    names = sorted({r["op_type"] for p in profiles for r in p.op_types if r["cost"] > 0},
+                   key=lambda n: -max(cost(p, n) for p in profiles))
     figure, axes = plt.subplots(figsize=(9, 0.45 * len(names) + 1.5))
     height = 0.8 / len(profiles)
     for i, p in enumerate(profiles):
-        ms = [next((r["ms"] for r in p.op_types if r["op_type"] == n), 0) for n in names]
-        axes.barh(np.arange(len(names)) + i * height, ms, height, label=f"{Path(p.model).name} ({p.mean_ms:.2f} ms)")
+        total = f"{p.mean_ms:.2f} ms" if p.mean_ms is not None else f"{sum(cost(p, n) for n in names):.1f} {unit}"
+        axes.barh(np.arange(len(names)) + i * height, [cost(p, n) for n in names], height,
+                  label=f"{Path(p.model).name} ({total})")
     axes.set_yticks(np.arange(len(names)) + height * (len(profiles) - 1) / 2, names, fontsize=8)
     axes.invert_yaxis()
-    axes.set_xlabel(f"ms per inference ({profiles[0].threads} thread(s))")
+    axes.set_xlabel(f"{unit} per inference ({profiles[0].threads} thread(s))")
     axes.legend(fontsize=8)
-    axes.set_title("time per op type (perf samples of the XNNPACK kernels)")
+    axes.set_title("time per op type (perf samples of the XNNPACK kernels)" if unit == CPU_MS else
+                   f"instructions per op type on {profiles[0].cpu.split(' (')[0]} (emulated)")
     save_figure(figure, path, dpi=120)
 
 
@@ -292,14 +342,31 @@ def main(argv: list[str] | None = None) -> int:
                                               "(e.g. from a phone: BACKENDS='android:xnnpack;enable_op_profiling=true')")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seconds", type=float, default=8.0, help="length of the sampled invoke loop per model")
+    p.add_argument("--backend", default="cpu",
+                   help="cpu (this machine, perf) or arm-CORE: instructions on an emulated ARM core "
+                        "(arm-a53, arm-a72, arm-a76, arm-n1, arm-v9; make arm-env)")
     p.add_argument("--out", default="bench-results/profile")
     a = p.parse_args(argv)
     if a.benchmark_output:
         return run_command(lambda: _render_benchmark_output(a.benchmark_output))
-    return run_command(lambda: _profile_files(a.models, a.threads, a.seconds, Path(a.out)))
+    return run_command(lambda: _profile_files(a.models, a.threads, a.seconds, Path(a.out), a.backend))
 
 
-def _profile_files(models: list[str], threads: int, seconds: float, out: Path) -> str:
+def _profiler(backend: str, threads: int, seconds: float) -> Callable[[str], Profile]:
+    if backend == "cpu":
+        return lambda model: profile(model, threads, seconds)
+    from runtime.arm import core
+
+    if not backend.startswith("arm-"):
+        raise ValueError(f"--backend {backend!r}: cpu (this machine) or arm-CORE (an emulated ARM core)")
+    core(backend.removeprefix("arm-"))  # an unknown core: one line naming the valid ones
+    if threads != 1:
+        raise ValueError("an emulated core counts one thread: leave --threads at 1 with --backend arm-*")
+    return lambda model: arm_profile(model, backend.removeprefix("arm-"))
+
+
+def _profile_files(models: list[str], threads: int, seconds: float, out: Path, backend: str = "cpu") -> str:
+    measure = _profiler(backend, threads, seconds)
     if not 1 <= len(models) <= 4:
         raise ValueError("give one .tflite file, or up to four to compare")
     for model in models:
@@ -307,7 +374,7 @@ def _profile_files(models: list[str], threads: int, seconds: float, out: Path) -
             raise FileNotFoundError(f"{model!r} is not a file; give a .tflite (make tflite writes artifacts/...)")
         if problem := describe(model).problem:  # before perf runs it: a damaged file is not perf's failure
             raise ValueError(f"{model!r} cannot be profiled: {problem}")
-    profiles = [profile(model, threads, seconds) for model in models]
+    profiles = [measure(model) for model in models]
     out.mkdir(parents=True, exist_ok=True)
     (out / "profile.json").write_text(json.dumps([asdict(p) for p in profiles], indent=1))
     text = markdown(profiles)

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .cores import CORES, sysfs_files
-from .env import GUEST_PYTHON, LITERT_WHEEL, PLUGIN_NAME, QEMU, RECIPE, ArmEnv, default_env
+from .env import (GUEST_PYTHON, LITERT_WHEEL, PLUGIN_NAME, PLUGIN_SOURCE, QEMU, RECIPE, ArmEnv, default_env,
+                  plugin_source_sha256)
 
 # The arm64 libraries python3.11 and the LiteRT / numpy wheels load (measured set, DESIGN.md).
 DEBIAN_PACKAGES = (
@@ -36,7 +37,6 @@ HOST_TOOLS = {"qemu-aarch64": "qemu-user", "gcc": "gcc", "pkg-config": "pkg-conf
 PIP_PLATFORMS = ("manylinux_2_17_aarch64", "manylinux2014_aarch64", "manylinux_2_27_aarch64",
                  "manylinux_2_28_aarch64")
 DEB_SRC_LIST = Path("/etc/apt/sources.list.d/arm-env-deb-src.list")  # only while fetching qemu's source
-PLUGIN_SOURCE = Path(__file__).with_name("insn_count.c")
 APT = ["apt-get", "-q", "-o", "DPkg::Lock::Timeout=600"]  # other apt users on the machine: wait
 
 
@@ -225,6 +225,7 @@ def fill_plugin(folder: Path) -> None:
     _say(f"building {PLUGIN_NAME}")
     _run(["gcc", "-O2", "-Wall", "-shared", "-fPIC", "-I", folder, *(_glib_cflags() or []),
           "-o", folder / PLUGIN_NAME, PLUGIN_SOURCE], f"compiling {PLUGIN_SOURCE.name}")
+    (folder / "source.sha256").write_text(plugin_source_sha256() + "\n")
 
 
 # --- per-core sysroots, smoke run, stamp ---------------------------------------------------
@@ -268,6 +269,9 @@ def build(env: ArmEnv) -> None:
     env.stamp.unlink(missing_ok=True)  # whatever changes below, READY comes back only after the smoke run
     _staged(env.base, fill_base)
     _staged(env.site, fill_site)
+    if env.plugin.parent.exists() and not env.plugin_is_current:
+        _say(f"{PLUGIN_SOURCE.name} changed: rebuilding the plugin")
+        shutil.rmtree(env.plugin.parent)
     _staged(env.plugin.parent, fill_plugin)
     for name in CORES:
         _staged(env.sysroot(name), lambda folder, name=name: fill_core(env, name, folder))

@@ -2,7 +2,9 @@
 one inference executes: the file runs twice, with N and with N + 2 invoke() calls (N: the input samples,
 1 by default), under a qemu plugin that counts every executed guest instruction; half the difference is
 one warm inference (start-up, loading and the samples' inferences cancel out). Both runs go side by
-side, on the same inputs (default: one seeded random sample).
+side, on the same inputs (default: one seeded random sample). `by_symbol`: the plugin counts per
+block too, and the same difference is taken per function (runtime/arm/symbols.py): which XNNPACK
+kernels an inference runs on this core, and how many instructions each.
 
 Never raises for what happens in the emulator: a bad file, a qemu crash or a timeout is a result
 with ok=False and a one-line reason. An unknown core name is the caller's error (ValueError).
@@ -35,6 +37,7 @@ class ArmRun:
     inputs: list | None = None                    # numpy arrays, in the model's input order (stacked: as given)
     outputs: list | None = None                   # stacked on a samples axis where the inputs were
     seconds: float = 0.0                          # wall time of the emulation (both runs)
+    instructions_by_symbol: dict[str, int] | None = None  # by_symbol: per function, one warm inference
 
 
 def guest_environment(env: ArmEnv) -> dict[str, str]:
@@ -45,11 +48,13 @@ def guest_environment(env: ArmEnv) -> dict[str, str]:
             "OPENBLAS_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def guest_command(env: ArmEnv, core: str, args: list[str], count_file: Path) -> list[str]:
-    """qemu-aarch64 running the sysroot's python3.11 as `core`, counting into `count_file`."""
+def guest_command(env: ArmEnv, core: str, args: list[str], count_file: Path, blocks_file: Path | None = None
+                  ) -> list[str]:
+    """qemu-aarch64 running the sysroot's python3.11 as `core`, counting into `count_file` (and per
+    translated block into `blocks_file`)."""
     c = core_named(core)
-    return [QEMU, "-L", str(env.sysroot(core)), "-cpu", c.qemu_cpu,
-            "-plugin", f"{env.plugin},out={count_file}", str(env.python(core)), *args]
+    plugin = f"{env.plugin},out={count_file}" + (f",blocks={blocks_file}" if blocks_file else "")
+    return [QEMU, "-L", str(env.sysroot(core)), "-cpu", c.qemu_cpu, "-plugin", plugin, str(env.python(core)), *args]
 
 
 def _reason(returncode: int, stderr: str) -> str:
@@ -63,9 +68,13 @@ def _reason(returncode: int, stderr: str) -> str:
 
 
 def _start(env: ArmEnv, core: str, model: Path, inputs: str, samples: int, tmp: Path,
-           invokes: int) -> subprocess.Popen:
+           invokes: int, by_symbol: bool) -> subprocess.Popen:
     args = [str(GUEST_SCRIPT), str(model), inputs, str(tmp / f"out{invokes}.npz"), str(samples), str(invokes)]
-    return subprocess.Popen(guest_command(env, core, args, tmp / f"count{invokes}"), cwd=tmp,
+    blocks = None
+    if by_symbol:
+        args.append(str(tmp / f"maps{invokes}"))
+        blocks = tmp / f"blocks{invokes}"
+    return subprocess.Popen(guest_command(env, core, args, tmp / f"count{invokes}", blocks), cwd=tmp,
                             env=guest_environment(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -125,15 +134,28 @@ def _collect(core: str, procs: dict, errors: dict, tmp: Path, stacked: bool, sec
                       seconds=seconds)
     out = tmp / f"out{short}.npz"
     return ArmRun(core, True, instructions_per_inference=per_inference, instructions_first_run=counts[short],
-                  inputs=_arrays(out, "input", stacked), outputs=_arrays(out, "output", stacked), seconds=seconds)
+                  inputs=_arrays(out, "input", stacked), outputs=_arrays(out, "output", stacked), seconds=seconds,
+                  instructions_by_symbol=_by_symbol(tmp, short, long) if (tmp / f"blocks{short}").exists() else None)
+
+
+def _by_symbol(tmp: Path, short: int, long: int) -> dict[str, int]:
+    """Per function, half the difference between the runs: one warm inference (functions that
+    only the start-up or the samples' reads ran cancel out; what is left below 0 is dropped)."""
+    from .symbols import instructions_by_symbol
+
+    runs = {n: instructions_by_symbol((tmp / f"blocks{n}").read_text(), (tmp / f"maps{n}").read_text())
+            for n in (short, long)}
+    per_inference = {name: (runs[long][name] - runs[short].get(name, 0)) // 2 for name in runs[long]}
+    return dict(sorted(((name, count) for name, count in per_inference.items() if count > 0),
+                       key=lambda item: -item[1]))
 
 
 def run_on_core(model: str | os.PathLike, core: str, inputs: list | None = None, timeout: float = 600.0,
-                env: ArmEnv | None = None, stacked: bool = False) -> ArmRun:
+                env: ArmEnv | None = None, stacked: bool = False, by_symbol: bool = False) -> ArmRun:
     """Instructions per inference of `model` on the emulated `core`, and its outputs for `inputs`: one
     array per model input (default: seeded random pixels, returned in .inputs); `stacked`: each holds
     several samples on a new first axis, run one after the other, and the outputs come back stacked
-    the same way. ValueError for an unknown core."""
+    the same way; `by_symbol`: per function too. ValueError for an unknown core."""
     core_named(core)  # unknown names fail here, before anything runs
     env = env or default_env()
     if problem := env.problem():
@@ -149,7 +171,7 @@ def run_on_core(model: str | os.PathLike, core: str, inputs: list | None = None,
         except ValueError as error:  # LiteRT refuses the file on the host too
             return ArmRun(core, False, f"LiteRT cannot open it ({' '.join(str(error).split())[:160]})")
         samples = len(inputs[0]) if stacked and inputs else 1
-        procs = {n: _start(env, core, model, given, samples, tmp, n) for n in (samples, samples + 2)}
+        procs = {n: _start(env, core, model, given, samples, tmp, n, by_symbol) for n in (samples, samples + 2)}
         try:
             errors = _finish(procs, start + timeout)
         except subprocess.TimeoutExpired:

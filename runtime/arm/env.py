@@ -4,13 +4,15 @@ Layout of the folder (REPO_ROOT/.arm-env, or $ARM_ENV):
   base/          arm64 Debian sysroot: the dynamic loader, libc, python3.11 and its stdlib
   cores/<core>/  a hard-linked copy of base plus that core's /proc/cpuinfo and /sys CPU files
   site/          aarch64 wheels (ai-edge-litert, numpy and their dependencies), unpacked
-  plugin/        libinsncount.so, the qemu TCG plugin that counts executed instructions
+  plugin/        libinsncount.so, the qemu TCG plugin that counts executed instructions, and the
+                 sha256 of the insn_count.c it was built from (a changed source rebuilds it)
   READY          written last, by a build that passed its smoke test: without it nothing is used
 Standard library only.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -26,6 +28,7 @@ RECIPE = 1
 LITERT_WHEEL = "ai-edge-litert==2.3.0"
 GUEST_PYTHON = "usr/bin/python3.11"
 PLUGIN_NAME = "libinsncount.so"
+PLUGIN_SOURCE = Path(__file__).with_name("insn_count.c")
 QEMU = "qemu-aarch64"
 
 
@@ -44,6 +47,18 @@ class ArmEnv:
     @property
     def plugin(self) -> Path:
         return self.root / "plugin" / PLUGIN_NAME
+
+    @property
+    def plugin_source_digest(self) -> Path:
+        return self.plugin.with_name("source.sha256")
+
+    @property
+    def plugin_is_current(self) -> bool:
+        """Built from today's insn_count.c (a plugin from before a change lacks what the code asks of it)."""
+        try:
+            return self.plugin_source_digest.read_text().strip() == plugin_source_sha256()
+        except OSError:
+            return False
 
     @property
     def stamp(self) -> Path:
@@ -72,11 +87,17 @@ class ArmEnv:
         missing = [c for c in CORES if not self.python(c).exists()]
         if missing or not self.plugin.exists():
             return f"the ARM environment at {self.root} is incomplete: rm -rf it and run make arm-env"
+        if not self.plugin_is_current:
+            return f"the counting plugin at {self.plugin} predates {PLUGIN_SOURCE.name}: run make arm-env"
         return ""
 
     @property
     def ready(self) -> bool:
         return not self.problem()
+
+
+def plugin_source_sha256() -> str:
+    return hashlib.sha256(PLUGIN_SOURCE.read_bytes()).hexdigest()
 
 
 def default_env() -> ArmEnv:

@@ -1,12 +1,14 @@
 """Runs inside the emulated aarch64 Python (under qemu-user), so it imports numpy and LiteRT only:
 
-    python3.11 guest.py MODEL INPUTS.npz OUTPUTS.npz SAMPLES INVOKES
+    python3.11 guest.py MODEL INPUTS.npz OUTPUTS.npz SAMPLES INVOKES [MAPS]
 
 Loads MODEL in LiteRT's Interpreter (XNNPACK, one thread). INPUTS.npz holds input_<i>: SAMPLES inputs
 stacked on a new first axis (the host makes the bench workers' seeded sample where none is given). Invokes
 SAMPLES times, one sample each, reading the outputs after each; then invokes without touching any tensor
 until INVOKES in all: a run with two more invokes than another differs from it by two bare invoke() calls.
-Saves the inputs and outputs, stacked the same way, to OUTPUTS.npz as input_<i> / output_<i>.
+Saves the inputs and outputs, stacked the same way, to OUTPUTS.npz as input_<i> / output_<i>. With MAPS,
+copies its /proc/self/maps there once LiteRT is loaded: where each library sits in this run (qemu-user
+shows the guest's mappings), so the host can name the code the counting plugin saw run.
 """
 import sys
 
@@ -25,10 +27,13 @@ def stacked_inputs(interpreter, inputs_path, samples):
     return stacks
 
 
-def main(model, inputs_path, outputs_path, samples, invokes):
+def main(model, inputs_path, outputs_path, samples, invokes, maps=None):
     samples, invokes = int(samples), int(invokes)
     interpreter = Interpreter(model_path=model, num_threads=1)
     interpreter.allocate_tensors()
+    if maps:
+        with open("/proc/self/maps") as source, open(maps, "w") as copy:
+            copy.write(source.read())
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
     stacks, results = stacked_inputs(interpreter, inputs_path, samples), []
     for k in range(invokes):

@@ -1,4 +1,5 @@
-"""bench.profile: perf samples of a real LiteRT invoke loop, mapped to op types and MACs."""
+"""bench.profile: perf samples of a real LiteRT invoke loop (or instruction counts on an emulated ARM
+core), mapped to op types and MACs."""
 import json
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import pytest
 
 from bench.profile import graph_ops, isa_of, main, op_type_of, parse_report
 from convert.ops import op_summary, operators
+from tests.conftest import require_arm_env
 
 # Lines as `perf report --stdio --sort symbol --no-children -q` printed them on this project's machines.
 RECORDED = """
@@ -30,6 +32,14 @@ def test_kernel_symbols_map_to_the_op_types_they_compute():
         "outside the model (Python, loading, runtime)", "QUANTIZE / DEQUANTIZE"]
     assert [isa_of(symbol) for symbol in rows] == ["avx512vnni", "avx512skx", "avx512vnni", "avx512skx", "avx",
                                                    None, None]
+
+
+def test_arm_kernel_names_give_how_they_multiply():
+    assert [isa_of(symbol) for symbol in (
+        "xnn_qs8_qc8w_igemm_minmax_fp32_ukernel_4x16c4__asm_aarch64_neondot_ld128",
+        "xnn_qs8_qc8w_gemm_minmax_fp32_ukernel_4x16__asm_aarch64_neon_mlal_lane_cortex_a53_prfm",
+        "xnn_qs8_qc8w_dwconv_minmax_fp32_ukernel_9p16c__neonv8_mla8_ld64",
+        "xnn_qs8_qc8w_gemm_minmax_fp32_ukernel_4x16c8__neoni8mm")] == ["neondot", "neon_mlal", "neonv8", "neoni8mm"]
 
 
 def test_graph_counts_every_op_and_the_macs_of_convolutions(int8_model):
@@ -74,11 +84,11 @@ def test_two_files_profile_side_by_side(int8_model, fp32_model, tmp_path):
     assert main([int8_model, fp32_model, "--seconds", "1", "--out", str(tmp_path)]) == 0
     profiles = json.loads((tmp_path / "profile.json").read_text())
     int8, fp32 = ({row["op_type"]: row for row in p["op_types"]} for p in profiles)
-    assert int8["DEPTHWISE_CONV_2D"]["ms"] > 0 and int8["DEPTHWISE_CONV_2D"]["count"] > 0
+    assert int8["DEPTHWISE_CONV_2D"]["cost"] > 0 and int8["DEPTHWISE_CONV_2D"]["count"] > 0
     assert int8["DEPTHWISE_CONV_2D"]["kernels_isa"]  # which instruction set its kernels use here
     assert any(k["symbol"].startswith("xnn_qs8") for k in profiles[0]["kernels"])
     assert any(k["symbol"].startswith("xnn_f32") for k in profiles[1]["kernels"])
-    assert fp32["CONV_2D 1x1 + FULLY_CONNECTED"]["ns_per_mac"] > 0
+    assert fp32["CONV_2D 1x1 + FULLY_CONNECTED"]["cost_per_mac"] > 0 and profiles[0]["unit"] == "CPU ms"
     assert "| DEPTHWISE_CONV_2D |" in (tmp_path / "profile.md").read_text()
     assert (tmp_path / "profile.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -127,3 +137,26 @@ def test_a_saved_phone_run_prints_as_a_table(tmp_path, capsys):
     assert main(["--benchmark-output", str(tmp_path / "run.txt")]) == 0
     assert "| DEPTHWISE_CONV_2D | 5.300 | 38.0 | 40 |" in capsys.readouterr().out
     assert main(["--benchmark-output", str(tmp_path / "missing.txt")]) == 2
+
+
+def test_an_emulated_arm_core_profiles_in_instructions_per_kernel_and_op_type(int8_model, fp32_model, tmp_path):
+    require_arm_env()
+    assert main([int8_model, fp32_model, "--backend", "arm-a76", "--out", str(tmp_path)]) == 0
+    int8, fp32 = json.loads((tmp_path / "profile.json").read_text())
+    assert int8["unit"] == "M instructions" and int8["mean_ms"] is None and "emulated" in int8["cpu"]
+    rows = {row["op_type"]: row for row in int8["op_types"]}
+    assert rows["CONV_2D 1x1 + FULLY_CONNECTED"]["cost"] > 0 and "neondot" in rows["CONV_2D kxk"]["kernels_isa"]
+    assert any(k["symbol"].startswith("xnn_f32") for k in fp32["kernels"])
+    assert abs(sum(k["percent"] for k in int8["kernels"]) - 100) < 1  # every instruction named somewhere
+    text = (tmp_path / "profile.md").read_text()
+    assert "**emulated**" in text and "M instructions" in text
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--backend", "gpu"], "cpu (this machine) or arm-CORE"),
+    (["--backend", "arm-a99"], "unknown ARM core 'a99'; valid: a53"),
+    (["--backend", "arm-a76", "--threads", "4"], "an emulated core counts one thread")])
+def test_a_backend_the_profiler_cannot_use_is_a_one_line_error(int8_model, tmp_path, capsys, arguments, message):
+    assert main([int8_model, *arguments, "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and "\n" not in error and not (tmp_path / "out").exists()

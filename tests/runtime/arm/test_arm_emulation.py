@@ -79,3 +79,16 @@ def test_stacked_samples_run_one_after_the_other_and_count_the_same_per_inferenc
     # Nearly the same work whatever the pixels: the stacked run counted 0.1% more per inference than the
     # single one (1,204,247 against 1,202,978 on A76), so equal within 0.5%, not exactly.
     assert abs(run.instructions_per_inference - single) < 5e-3 * single
+
+
+def test_per_function_counts_add_up_and_name_each_cores_kernels(tiny_int8):
+    require_arm_env()
+    kernels = {}
+    for core in ("a53", "a76"):
+        run = run_on_core(tiny_int8, core, by_symbol=True)
+        assert run.ok, run.reason
+        named = sum(run.instructions_by_symbol.values())
+        assert 0.98 * run.instructions_per_inference <= named <= run.instructions_per_inference
+        kernels[core] = " ".join(symbol for symbol in run.instructions_by_symbol if symbol.startswith("xnn_qs8"))
+    assert "cortex_a53" in kernels["a53"] and "neondot" not in kernels["a53"]  # XNNPACK's A53-tuned GEMMs
+    assert "neondot" in kernels["a76"]  # SDOT on a dot-product core
