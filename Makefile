@@ -57,7 +57,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 	$(if $(STRENGTH),--strength $(STRENGTH))
 
 .PHONY: help setup test test-slow test-faults models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
-	mediapipe-env clients-env kotlin-env arm-env profile perf-install \
+	mediapipe-env clients-env kotlin-env arm-env arm-yardstick profile perf-install \
 	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study
 .DEFAULT_GOAL := help
 
@@ -137,6 +137,10 @@ clients-env: mediapipe-env bench-legacy-env kotlin-env  ## the client environmen
 
 arm-env: $(STAMP)  ## emulated ARM cores (qemu-user, arm64 sysroot, aarch64 LiteRT, instruction counter) in .arm-env for the arm-* backends (needs root once; a rebuilt env: FORCE=1)
 	$(PY) -m runtime.arm.build $(if $(filter-out 0,$(FORCE)),--force)
+
+arm-yardstick: $(STAMP)  ## [ALSO="x.tflite y.tflite" OUT=bench-results/arm_yardstick]: EfficientNet-Lite0 counted on the emulated A76, estimated as Pixel 4 ms beside its published latency (and ALSO with the same model)
+	$(RUN) -m studies.arm_yardstick --out $(call quote,$(if $(OUT_GIVEN),$(OUT),bench-results/arm_yardstick)) \
+		$(if $(ALSO),--also $(ALSO))
 
 bench-gpu-sw:  ## software Vulkan (lavapipe) so the gpu backend runs without a GPU (needs root)
 	bench/setup_gpu_sw.sh

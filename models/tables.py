@@ -161,6 +161,21 @@ XL_STAGES = _stages(
 
 _BASE = dict(stages=BASE_STAGES, stem_channels=32, preprocessing="imagenet_mean_std")
 
+# EfficientNet-Lite0 (tensorflow/tpu, models/official/efficientnet/lite): EfficientNet-B0's MBConv
+# table without SE, ReLU6 everywhere (build it with activation=LITE0_ACTIVATION), stem 32 and head
+# 1280. Not one of this project's variants: the yardstick whose published phone latency ties emulated
+# instruction counts to time (studies/arm_yardstick.py).
+LITE0 = Variant("lite0", _stages(
+    ("mbconv", 1, 3, 1, 1, 16, 0.0),
+    ("mbconv", 2, 3, 2, 6, 24, 0.0),
+    ("mbconv", 2, 5, 2, 6, 40, 0.0),
+    ("mbconv", 3, 3, 2, 6, 80, 0.0),
+    ("mbconv", 3, 5, 1, 6, 112, 0.0),
+    ("mbconv", 4, 5, 2, 6, 192, 0.0),
+    ("mbconv", 1, 3, 1, 6, 320, 0.0),
+), stem_channels=32, resolution=224)
+LITE0_ACTIVATION = "relu6"
+
 OFFICIAL: dict[str, Variant] = {
     v.name: v
     for v in (

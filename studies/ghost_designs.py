@@ -7,6 +7,10 @@ side by side (bench.ab: one process, alternating rounds) in int8 at 1 and 2 thre
 at 1 thread. Weights are untrained: latency and size do not depend on them (accuracy comes
 from `make train`). Files are kept in OUT/files, so a rerun only measures. Writes
 OUT/ghost_designs.{md,csv,json} with the machine's CPU flags: int8 conclusions hinge on them.
+
+`--arm-cores a53,a76` (make arm-env): each int8 file's instructions per inference on those emulated
+ARM cores too, against the base's on the same core: the design chosen for the cores apps ship to
+(emulated counts, not time: runtime/arm).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from pathlib import Path
 from core.cli import run_command
 from core.files import atomic_write, ensure_writable
 from core.tables import write_csv
+from runtime.arm.cores import CORES
 
 # label -> the family prefix that derives the option from any table (models.registry)
 OPTIONS: dict[str, str] = {
@@ -74,12 +79,28 @@ def ratio(base: Path, other: Path, threads: int, rounds: int) -> tuple[float, fl
     return statistics.median(ratios), ratios[0], ratios[-1], statistics.median(base_ms)
 
 
-def measure(base_name: str, options: dict[str, str], size: int, out: Path, rounds: int) -> list[dict]:
+def arm_ratios(base_int8: Path, int8: Path, cores: list[str], base_counts: dict[str, int]) -> dict:
+    """Emulated instructions per inference of `int8` on each core, and against the base's there."""
+    from runtime.arm import instructions_per_inference
+
+    row = {}
+    for core in cores:
+        if core not in base_counts:
+            base_counts[core] = instructions_per_inference(base_int8, core)
+        count = instructions_per_inference(int8, core)
+        row[f"int8_{core}_minstr"] = round(count / 1e6, 1)
+        row[f"int8_{core}_vs_base"] = round(count / base_counts[core], 3)
+    return row
+
+
+def measure(base_name: str, options: dict[str, str], size: int, out: Path, rounds: int,
+            arm_cores: list[str] = ()) -> list[dict]:
     import models
 
     base = models.get_variant(base_name)
     files = out / "files"
     base_files, base_counts = convert_pair(base, size, files), counts(base, size)
+    base_instructions: dict[str, int] = {}  # per ARM core, counted once
     rows = []
     for option, prefix in options.items():
         variant = models.get_variant(prefix + base_name)
@@ -93,6 +114,7 @@ def measure(base_name: str, options: dict[str, str], size: int, out: Path, round
             row[f"{precision}_{threads}t_vs_base"] = round(median, 3)
             row[f"{precision}_{threads}t_range"] = f"{low:.2f}-{high:.2f}"
             row[f"base_{precision}_{threads}t_ms"] = round(base_ms, 2)
+        row.update(arm_ratios(base_files["int8"], paths["int8"], arm_cores, base_instructions))
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
@@ -101,11 +123,16 @@ def measure(base_name: str, options: dict[str, str], size: int, out: Path, round
 def markdown(rows: list[dict], base_name: str, size: int, machine: str) -> str:
     columns = ["option", "variant", "parameters", "params_vs_base", "gmacs", "int8_mb", "int8_1t_vs_base",
                "int8_1t_range", "int8_2t_vs_base", "int8_2t_range", "fp32_1t_vs_base"]
+    arm = [c for c in rows[0] if c.startswith("int8_") and c.endswith("_vs_base") and c[5:-8] in CORES]
     lines = [f"# Ghost designs against {base_name} at {size} px (untrained, int8 uint8 I/O)", "",
              f"Machine: {machine}. Ratios: latency / {base_name}'s, medians of alternating rounds (bench.ab); "
              f"{base_name} itself: int8 {rows[0]['base_int8_1t_ms']} ms at 1 thread, "
-             f"{rows[0]['base_int8_2t_ms']} ms at 2, fp32 {rows[0]['base_fp32_1t_ms']} ms at 1.", "",
+             f"{rows[0]['base_int8_2t_ms']} ms at 2, fp32 {rows[0]['base_fp32_1t_ms']} ms at 1."
+             + (f" `int8_<core>_vs_base`: **emulated** ARM instructions per inference / {base_name}'s on that core "
+                "(qemu instruction counts, 1 thread, not time)." if arm else ""), "",
              "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    columns += arm
+    lines[-2:] = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
@@ -117,20 +144,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--options", help=f"comma-separated subset of: {'; '.join(OPTIONS)} (default: all)")
     p.add_argument("--rounds", type=int, default=7, help="alternating rounds per comparison (default 7)")
+    p.add_argument("--arm-cores", default="", help=f"comma-separated emulated ARM cores ({','.join(CORES)}) to "
+                                                  "count each int8 file on too (make arm-env)")
     p.add_argument("--out", default="bench-results/ghost_designs")
     a = p.parse_args(argv)
-    return run_command(lambda: study(a.base, a.options, a.size, Path(a.out), a.rounds))
+    return run_command(lambda: study(a.base, a.options, a.size, Path(a.out), a.rounds,
+                                     [c for c in a.arm_cores.split(",") if c]))
 
 
-def study(base: str, options: str | None, size: int, out: Path, rounds: int) -> str:
+def study(base: str, options: str | None, size: int, out: Path, rounds: int, arm_cores: list[str] = ()) -> str:
     chosen = OPTIONS if not options else {o.strip(): OPTIONS.get(o.strip()) for o in options.split(",")}
     if unknown := [o for o, prefix in chosen.items() if prefix is None]:
         raise ValueError(f"unknown option {unknown[0]!r}; valid: {'; '.join(OPTIONS)}")
+    if arm_cores:
+        from runtime.arm import core, default_env
+
+        for name in arm_cores:
+            core(name)  # an unknown core: one line naming the valid ones
+        if problem := default_env().problem():
+            raise RuntimeError(problem)
     ensure_writable(out)
     from bench.machine import machine_info
 
     machine = machine_info().summary()
-    rows = measure(base, chosen, size, out, rounds)
+    rows = measure(base, chosen, size, out, rounds, arm_cores)
     table = markdown(rows, base, size, machine)
     write_csv(out / "ghost_designs.csv", rows, list(rows[0]))
     atomic_write(out / "ghost_designs.json", json.dumps({"machine": machine, "base": base, "size": size,

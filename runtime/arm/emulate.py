@@ -178,3 +178,11 @@ def run_on_core(model: str | os.PathLike, core: str, inputs: list | None = None,
             return ArmRun(core, False, f"timed out after {timeout:g} s (qemu killed)",
                           seconds=time.monotonic() - start)
         return _collect(core, procs, errors, tmp, stacked, time.monotonic() - start)
+
+
+def instructions_per_inference(model: str | os.PathLike, core: str) -> int:
+    """run_on_core's count for a study that needs the number: RuntimeError with the reason otherwise."""
+    run = run_on_core(model, core)
+    if not run.ok:
+        raise RuntimeError(f"{Path(model).name} on the emulated {core}: {run.reason}")
+    return run.instructions_per_inference
