@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Literal
 
 BlockType = Literal["fused", "mbconv"]
@@ -44,9 +44,12 @@ class GhostDesign:
 
 @dataclass(frozen=True)
 class Stage:
-    """One row of a stage table: `repeats` blocks of one type; the first may stride."""
+    """One row of a stage table: `repeats` blocks of one type; the first may stride. Every field
+    after the block type is named where a row is written (`Stage("mbconv", repeats=3, kernel=3, ...)`):
+    seven bare numbers in a row are too easy to misplace."""
 
     block: BlockType
+    _: KW_ONLY
     repeats: int
     kernel: int
     stride: int
@@ -85,11 +88,6 @@ class Variant:
         return int(math.ceil(self.depth * repeats))
 
 
-def _stages(*rows: tuple) -> tuple[Stage, ...]:
-    """Compact rows: (block, repeats, kernel, stride, expand, channels, se_ratio)."""
-    return tuple(Stage(*row) for row in rows)
-
-
 # The int8-tuned Ghost design (`ghostlite_<name>`); docs/ghostlite.md has the measurements behind
 # it (`python -m studies.ghost_designs`, `python -m studies.ablation`). The cheap branch is a 1x1
 # depthwise conv (a per-channel scale and shift of the primary half, then its SiLU): in int8 a
@@ -115,48 +113,48 @@ STUDIED_DESIGNS: dict[str, GhostDesign] = {
 
 
 # Shared by B0-B3, which differ only by width/depth/resolution (paper, Table 4 note).
-BASE_STAGES = _stages(
-    ("fused", 1, 3, 1, 1, 16, 0.0),
-    ("fused", 2, 3, 2, 4, 32, 0.0),
-    ("fused", 2, 3, 2, 4, 48, 0.0),
-    ("mbconv", 3, 3, 2, 4, 96, 0.25),
-    ("mbconv", 5, 3, 1, 6, 112, 0.25),
-    ("mbconv", 8, 3, 2, 6, 192, 0.25),
+BASE_STAGES = (
+    Stage("fused", repeats=1, kernel=3, stride=1, expand=1, channels=16),
+    Stage("fused", repeats=2, kernel=3, stride=2, expand=4, channels=32),
+    Stage("fused", repeats=2, kernel=3, stride=2, expand=4, channels=48),
+    Stage("mbconv", repeats=3, kernel=3, stride=2, expand=4, channels=96, se_ratio=0.25),
+    Stage("mbconv", repeats=5, kernel=3, stride=1, expand=6, channels=112, se_ratio=0.25),
+    Stage("mbconv", repeats=8, kernel=3, stride=2, expand=6, channels=192, se_ratio=0.25),
 )
-S_STAGES = _stages(
-    ("fused", 2, 3, 1, 1, 24, 0.0),
-    ("fused", 4, 3, 2, 4, 48, 0.0),
-    ("fused", 4, 3, 2, 4, 64, 0.0),
-    ("mbconv", 6, 3, 2, 4, 128, 0.25),
-    ("mbconv", 9, 3, 1, 6, 160, 0.25),
-    ("mbconv", 15, 3, 2, 6, 256, 0.25),
+S_STAGES = (
+    Stage("fused", repeats=2, kernel=3, stride=1, expand=1, channels=24),
+    Stage("fused", repeats=4, kernel=3, stride=2, expand=4, channels=48),
+    Stage("fused", repeats=4, kernel=3, stride=2, expand=4, channels=64),
+    Stage("mbconv", repeats=6, kernel=3, stride=2, expand=4, channels=128, se_ratio=0.25),
+    Stage("mbconv", repeats=9, kernel=3, stride=1, expand=6, channels=160, se_ratio=0.25),
+    Stage("mbconv", repeats=15, kernel=3, stride=2, expand=6, channels=256, se_ratio=0.25),
 )
-M_STAGES = _stages(
-    ("fused", 3, 3, 1, 1, 24, 0.0),
-    ("fused", 5, 3, 2, 4, 48, 0.0),
-    ("fused", 5, 3, 2, 4, 80, 0.0),
-    ("mbconv", 7, 3, 2, 4, 160, 0.25),
-    ("mbconv", 14, 3, 1, 6, 176, 0.25),
-    ("mbconv", 18, 3, 2, 6, 304, 0.25),
-    ("mbconv", 5, 3, 1, 6, 512, 0.25),
+M_STAGES = (
+    Stage("fused", repeats=3, kernel=3, stride=1, expand=1, channels=24),
+    Stage("fused", repeats=5, kernel=3, stride=2, expand=4, channels=48),
+    Stage("fused", repeats=5, kernel=3, stride=2, expand=4, channels=80),
+    Stage("mbconv", repeats=7, kernel=3, stride=2, expand=4, channels=160, se_ratio=0.25),
+    Stage("mbconv", repeats=14, kernel=3, stride=1, expand=6, channels=176, se_ratio=0.25),
+    Stage("mbconv", repeats=18, kernel=3, stride=2, expand=6, channels=304, se_ratio=0.25),
+    Stage("mbconv", repeats=5, kernel=3, stride=1, expand=6, channels=512, se_ratio=0.25),
 )
-L_STAGES = _stages(
-    ("fused", 4, 3, 1, 1, 32, 0.0),
-    ("fused", 7, 3, 2, 4, 64, 0.0),
-    ("fused", 7, 3, 2, 4, 96, 0.0),
-    ("mbconv", 10, 3, 2, 4, 192, 0.25),
-    ("mbconv", 19, 3, 1, 6, 224, 0.25),
-    ("mbconv", 25, 3, 2, 6, 384, 0.25),
-    ("mbconv", 7, 3, 1, 6, 640, 0.25),
+L_STAGES = (
+    Stage("fused", repeats=4, kernel=3, stride=1, expand=1, channels=32),
+    Stage("fused", repeats=7, kernel=3, stride=2, expand=4, channels=64),
+    Stage("fused", repeats=7, kernel=3, stride=2, expand=4, channels=96),
+    Stage("mbconv", repeats=10, kernel=3, stride=2, expand=4, channels=192, se_ratio=0.25),
+    Stage("mbconv", repeats=19, kernel=3, stride=1, expand=6, channels=224, se_ratio=0.25),
+    Stage("mbconv", repeats=25, kernel=3, stride=2, expand=6, channels=384, se_ratio=0.25),
+    Stage("mbconv", repeats=7, kernel=3, stride=1, expand=6, channels=640, se_ratio=0.25),
 )
-XL_STAGES = _stages(
-    ("fused", 4, 3, 1, 1, 32, 0.0),
-    ("fused", 8, 3, 2, 4, 64, 0.0),
-    ("fused", 8, 3, 2, 4, 96, 0.0),
-    ("mbconv", 16, 3, 2, 4, 192, 0.25),
-    ("mbconv", 24, 3, 1, 6, 256, 0.25),
-    ("mbconv", 32, 3, 2, 6, 512, 0.25),
-    ("mbconv", 8, 3, 1, 6, 640, 0.25),
+XL_STAGES = (
+    Stage("fused", repeats=4, kernel=3, stride=1, expand=1, channels=32),
+    Stage("fused", repeats=8, kernel=3, stride=2, expand=4, channels=64),
+    Stage("fused", repeats=8, kernel=3, stride=2, expand=4, channels=96),
+    Stage("mbconv", repeats=16, kernel=3, stride=2, expand=4, channels=192, se_ratio=0.25),
+    Stage("mbconv", repeats=24, kernel=3, stride=1, expand=6, channels=256, se_ratio=0.25),
+    Stage("mbconv", repeats=32, kernel=3, stride=2, expand=6, channels=512, se_ratio=0.25),
+    Stage("mbconv", repeats=8, kernel=3, stride=1, expand=6, channels=640, se_ratio=0.25),
 )
 
 _BASE = dict(stages=BASE_STAGES, stem_channels=32, preprocessing="imagenet_mean_std")
@@ -165,14 +163,14 @@ _BASE = dict(stages=BASE_STAGES, stem_channels=32, preprocessing="imagenet_mean_
 # table without SE, ReLU6 everywhere (build it with activation=LITE0_ACTIVATION), stem 32 and head
 # 1280. Not one of this project's variants: the yardstick whose published phone latency ties emulated
 # instruction counts to time (studies/arm_yardstick.py).
-LITE0 = Variant("lite0", _stages(
-    ("mbconv", 1, 3, 1, 1, 16, 0.0),
-    ("mbconv", 2, 3, 2, 6, 24, 0.0),
-    ("mbconv", 2, 5, 2, 6, 40, 0.0),
-    ("mbconv", 3, 3, 2, 6, 80, 0.0),
-    ("mbconv", 3, 5, 1, 6, 112, 0.0),
-    ("mbconv", 4, 5, 2, 6, 192, 0.0),
-    ("mbconv", 1, 3, 1, 6, 320, 0.0),
+LITE0 = Variant("lite0", (
+    Stage("mbconv", repeats=1, kernel=3, stride=1, expand=1, channels=16),
+    Stage("mbconv", repeats=2, kernel=3, stride=2, expand=6, channels=24),
+    Stage("mbconv", repeats=2, kernel=5, stride=2, expand=6, channels=40),
+    Stage("mbconv", repeats=3, kernel=3, stride=2, expand=6, channels=80),
+    Stage("mbconv", repeats=3, kernel=5, stride=1, expand=6, channels=112),
+    Stage("mbconv", repeats=4, kernel=5, stride=2, expand=6, channels=192),
+    Stage("mbconv", repeats=1, kernel=3, stride=1, expand=6, channels=320),
 ), stem_channels=32, resolution=224)
 LITE0_ACTIVATION = "relu6"
 

@@ -31,7 +31,7 @@ def test_impossible_settings_fail_before_building(options, message):
 
 def test_invalid_stage_in_a_user_table_is_named():
     bad = dataclasses.replace(models.get_variant("b0"), name="bad",
-                              stages=(models.Stage("fused", 1, 3, 3, 1, 16),))
+                              stages=(models.Stage("fused", repeats=1, kernel=3, stride=3, expand=1, channels=16),))
     with pytest.raises(ValueError, match="invalid stage in 'bad'.*stride 1 or 2"):
         models.build(bad)
 
@@ -51,7 +51,8 @@ def test_user_table_builds_by_object_and_after_register():
     # Its own name: re-registering the suite's `tiny` (tests/conftest.py) would change what later
     # tests, and the child processes they start, build under that name.
     mine = models.Variant("user_table", stem_channels=16, resolution=64, stages=(
-        models.Stage("fused", 1, 3, 2, 2, 16), models.Stage("mbconv", 2, 5, 2, 3, 24, 0.25)))
+        models.Stage("fused", repeats=1, kernel=3, stride=2, expand=2, channels=16),
+        models.Stage("mbconv", repeats=2, kernel=5, stride=2, expand=3, channels=24, se_ratio=0.25)))
     direct = models.build(mine, num_classes=7)
     models.register(mine)
     ghost = models.build("ghost_user_table", num_classes=7)
@@ -96,3 +97,14 @@ def test_se_switch_removes_every_se_layer():
     assert any("_se_" in layer.name for layer in with_se.layers)
     assert not any("_se_" in layer.name for layer in without.layers)
     assert without.count_params() < with_se.count_params()
+
+
+def test_lite0_is_b0s_mbconv_table_without_se_in_relu6_at_the_published_size():
+    """The ARM yardstick (studies.arm_yardstick): tensorflow/tpu's Lite0 has 4.7 M parameters."""
+    from models.tables import LITE0, LITE0_ACTIVATION
+
+    model = models.build(LITE0, activation=LITE0_ACTIVATION, num_classes=1000)
+    kinds = {type(layer).__name__ for layer in model.layers}
+    assert abs(model.count_params() - 4.7e6) < 0.01 * 4.7e6
+    assert "ReLU" in kinds and "Multiply" not in kinds  # ReLU6 everywhere, no SE gates
+    assert sum(type(layer).__name__ == "DepthwiseConv2D" for layer in model.layers) == 16
