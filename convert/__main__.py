@@ -73,7 +73,8 @@ def parse(argv: list[str] | None) -> Job:
 
 def main(argv: list[str] | None = None) -> int:
     job = parse(argv)
-    from .pipeline import REJECTED, run, summary_line  # TensorFlow: only once the arguments parse
+    from .pipeline import REJECTED, run  # TensorFlow: only once the arguments parse
+    from .report import summary_line
 
     return run_command(lambda: summary_line(run(job)), REJECTED)
 

@@ -259,7 +259,8 @@ def parse(argv: list[str] | None) -> QatSettings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from convert.pipeline import REJECTED, summary_line
+    from convert.pipeline import REJECTED
+    from convert.report import summary_line
     from core.cli import run_command
 
     settings = parse(argv)
