@@ -68,11 +68,18 @@ def _gone_within(pid: int, seconds: float) -> bool:
     return _state(pid) in ("gone", "Z", "X")  # a zombie nobody reaped has ended too
 
 
+def _stops_reach() -> None:
+    """preexec_fn: Ctrl-C and hang-up as a terminal's foreground job gets them. Under `nohup` (or a
+    background shell job) they arrive ignored, and the filter rightly leaves an ignored signal ignored."""
+    ctrl_c_reaches()
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _start(tmp_path) -> tuple[subprocess.Popen, int]:
     """The filter running a command that writes its pid and sleeps: (the filter, the command's pid)."""
     code = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
     quiet = subprocess.Popen([sys.executable, str(QUIET), "-c", code, str(tmp_path / "pid")],
-                             stderr=subprocess.DEVNULL, preexec_fn=ctrl_c_reaches)
+                             stderr=subprocess.DEVNULL, preexec_fn=_stops_reach)
     return quiet, _pid_from(tmp_path / "pid")
 
 
