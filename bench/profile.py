@@ -230,11 +230,9 @@ def profile(model: str, threads: int = 1, seconds: float = 8.0) -> Profile:
 
 def arm_profile(model: str, core: str) -> Profile:
     """Instructions per inference of `model` on the emulated `core`, per kernel and op type (1 thread)."""
-    from runtime.arm import core as core_named, run_on_core
+    from runtime.arm import checked_run, core as core_named
 
-    run = run_on_core(model, core, by_symbol=True)
-    if not run.ok:
-        raise RuntimeError(f"{model!r} on the emulated {core}: {run.reason}")
+    run = checked_run(model, core, by_symbol=True)
     total = run.instructions_per_inference
     shares = [(symbol, 100 * count / total) for symbol, count in run.instructions_by_symbol.items()]
     cpu = f"{core_named(core).title} (emulated: qemu-user instruction counts, not time)"

@@ -42,8 +42,8 @@ def _watch_stops(wakeups: int) -> None:
     a stopped command alive. What a cut clean-up leaves, the next run removes, as after a
     SIGKILL (temporaries carry the pid of a writer that is gone)."""
     while True:
-        stops = [number for number in os.read(wakeups, 64) if number in STOPS]
-        if not stops or _idle.is_set():
+        stopped = any(number in STOPS for number in os.read(wakeups, 64))
+        if not stopped or _idle.is_set():
             continue
         if not _stop_handled.wait(NATIVE_GRACE_S):
             _end(b"error: interrupted\n")

@@ -121,9 +121,9 @@ def measure(base_name: str, options: dict[str, str], size: int, out: Path, round
 
 
 def markdown(rows: list[dict], base_name: str, size: int, machine: str) -> str:
-    columns = ["option", "variant", "parameters", "params_vs_base", "gmacs", "int8_mb", "int8_1t_vs_base",
-               "int8_1t_range", "int8_2t_vs_base", "int8_2t_range", "fp32_1t_vs_base"]
     arm = [c for c in rows[0] if c.startswith("int8_") and c.endswith("_vs_base") and c[5:-8] in CORES]
+    columns = ["option", "variant", "parameters", "params_vs_base", "gmacs", "int8_mb", "int8_1t_vs_base",
+               "int8_1t_range", "int8_2t_vs_base", "int8_2t_range", "fp32_1t_vs_base", *arm]
     lines = [f"# Ghost designs against {base_name} at {size} px (untrained, int8 uint8 I/O)", "",
              f"Machine: {machine}. Ratios: latency / {base_name}'s, medians of alternating rounds (bench.ab); "
              f"{base_name} itself: int8 {rows[0]['base_int8_1t_ms']} ms at 1 thread, "
@@ -131,8 +131,6 @@ def markdown(rows: list[dict], base_name: str, size: int, machine: str) -> str:
              + (f" `int8_<core>_vs_base`: **emulated** ARM instructions per inference / {base_name}'s on that core "
                 "(qemu instruction counts, 1 thread, not time)." if arm else ""), "",
              "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    columns += arm
-    lines[-2:] = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 

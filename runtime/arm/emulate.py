@@ -117,7 +117,8 @@ def _arrays(path: Path, prefix: str, stacked: bool) -> list:
     return arrays if stacked else [a[0] for a in arrays]
 
 
-def _collect(core: str, procs: dict, errors: dict, tmp: Path, stacked: bool, seconds: float) -> ArmRun:
+def _collect(core: str, procs: dict, errors: dict, tmp: Path, stacked: bool, by_symbol: bool,
+             seconds: float) -> ArmRun:
     for n, proc in procs.items():
         if proc.returncode != 0:
             which = f"{n} invoke{'s' if n > 1 else ''}"
@@ -132,10 +133,15 @@ def _collect(core: str, procs: dict, errors: dict, tmp: Path, stacked: bool, sec
     if per_inference <= 0:
         return ArmRun(core, False, f"{long} invokes counted no more than {short} ({counts[long]} vs {counts[short]})",
                       seconds=seconds)
+    try:
+        per_symbol = _by_symbol(tmp, short, long) if by_symbol else None
+    except OSError:
+        return ArmRun(core, False, "the counting plugin wrote no per-block counts (qemu exited abnormally)",
+                      seconds=seconds)
     out = tmp / f"out{short}.npz"
     return ArmRun(core, True, instructions_per_inference=per_inference, instructions_first_run=counts[short],
                   inputs=_arrays(out, "input", stacked), outputs=_arrays(out, "output", stacked), seconds=seconds,
-                  instructions_by_symbol=_by_symbol(tmp, short, long) if (tmp / f"blocks{short}").exists() else None)
+                  instructions_by_symbol=per_symbol)
 
 
 def _by_symbol(tmp: Path, short: int, long: int) -> dict[str, int]:
@@ -177,12 +183,16 @@ def run_on_core(model: str | os.PathLike, core: str, inputs: list | None = None,
         except subprocess.TimeoutExpired:
             return ArmRun(core, False, f"timed out after {timeout:g} s (qemu killed)",
                           seconds=time.monotonic() - start)
-        return _collect(core, procs, errors, tmp, stacked, time.monotonic() - start)
+        return _collect(core, procs, errors, tmp, stacked, by_symbol, time.monotonic() - start)
+
+
+def checked_run(model: str | os.PathLike, core: str, by_symbol: bool = False) -> ArmRun:
+    """run_on_core for a study or profile that needs its figures: RuntimeError with the reason otherwise."""
+    run = run_on_core(model, core, by_symbol=by_symbol)
+    if not run.ok:
+        raise RuntimeError(f"{Path(model).name} on the emulated {core}: {run.reason}")
+    return run
 
 
 def instructions_per_inference(model: str | os.PathLike, core: str) -> int:
-    """run_on_core's count for a study that needs the number: RuntimeError with the reason otherwise."""
-    run = run_on_core(model, core)
-    if not run.ok:
-        raise RuntimeError(f"{Path(model).name} on the emulated {core}: {run.reason}")
-    return run.instructions_per_inference
+    return checked_run(model, core).instructions_per_inference

@@ -42,6 +42,3 @@ class Device:
 # four threads run on), four A55s at 1.78 GHz (Qualcomm's product brief).
 PIXEL4 = Device("Pixel 4 (Snapdragon 855), 4 threads on its A76 cores", "a76", (2.84 + 3 * 2.42) / 4, 4, 2.0,
                 "Qualcomm Snapdragon 855 product brief; IPC assumed (runtime/arm/estimate.py)")
-# One thread on one of those cores at its top clock: the figure for a single-threaded app.
-PIXEL4_ONE_THREAD = dataclasses.replace(PIXEL4, name="Pixel 4 prime core (A76, 2.84 GHz), 1 thread",
-                                        clock_ghz=2.84, threads=1)

@@ -1,13 +1,16 @@
 """runtime.arm.estimate and the Lite0 yardstick's table: counts to an estimated phone time."""
+import dataclasses
+
 import pytest
 
-from runtime.arm.estimate import PIXEL4, PIXEL4_ONE_THREAD
+from runtime.arm.estimate import PIXEL4
 from studies.arm_yardstick import markdown
 
 
 def test_the_estimate_divides_instructions_by_ipc_clock_and_threads():
     instructions = 2_000_000_000
-    assert PIXEL4_ONE_THREAD.estimated_ms(instructions) == pytest.approx(1e3 * instructions / (2.0 * 2.84e9))
+    one_thread = dataclasses.replace(PIXEL4, clock_ghz=2.84, threads=1)  # the prime core alone
+    assert one_thread.estimated_ms(instructions) == pytest.approx(1e3 * instructions / (2.0 * 2.84e9))
     assert PIXEL4.estimated_ms(instructions) == pytest.approx(1e3 * instructions / (2.0 * 2.525e9 * 4))
     # The IPC that would match a measured time is the one the estimate then reproduces it with.
     ipc = PIXEL4.implied_ipc(instructions, 12.0)
