@@ -50,7 +50,7 @@ def test_every_switch_converts_to_the_integer_only_graph_of_post_training_int8(t
     assert validate.xnnpack_partitions(tflite) == validate.xnnpack_partitions(post_training)
     contract = validate.io_contract(tflite)["inputs"][0]
     assert contract["dtype"] == "uint8" and contract["zero_point"] == 0
-    assert contract["scale"] == pytest.approx(1.0, abs=1e-6)
+    assert contract["scale"] == 1.0  # exactly: the input quantizer is pinned to [0, 255], not learnt
 
 
 def test_the_file_uses_the_learnt_ranges(tiny_variant):
