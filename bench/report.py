@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core import tables
-from core.artifacts import GHOST_PREFIX
+from core.artifacts import standard_of
 from core.files import atomic_write
 from core.plots import save_figure
 from runtime.records import Latency, Record, accelerator_label
@@ -31,6 +31,7 @@ COLUMNS = [  # (header, formatter)
     ("std ms", lambda r: _lat(r, "std_ms")),
     ("runs", lambda r: r.latency.runs if r.latency else "-"),
     ("M instr/inf", lambda r: _num(_minstr(r), 1)),  # emulated ARM rows (qemu count) instead of times
+    ("M L1D acc / miss / L2 miss", lambda r: _memory(r)),  # emulated ARM rows with caches=on (cache model)
     ("peak MB", lambda r: _num(r.peak_rss_mb, 0)),
     ("status", lambda r: r.status if r.ok else f"{r.status}: {r.reason}"),
 ]
@@ -43,6 +44,13 @@ def _num(value: float | None, digits: int = 2) -> str:
 def _minstr(record: Record) -> float | None:
     n = record.instructions_per_inference
     return None if n is None else n / 1e6
+
+
+def _memory(record: Record) -> str:
+    if record.l1d_accesses_per_inference is None:
+        return "-"
+    millions = (record.l1d_accesses_per_inference, record.l1d_misses_per_inference, record.l2_misses_per_inference)
+    return " / ".join(f"{n / 1e6:.2f}" for n in millions)
 
 
 def _lat(record: Record, field: str) -> str:
@@ -74,14 +82,14 @@ def ratios(records: list[Record]) -> list[tuple[str, str, str, float]]:
     (comparison, what, backend x threads, ratio), each ratio = slower / faster median,
     so above 1 means the first-named side wins:
       int8 vs fp32     fp32 p50 / int8 p50, same variant and backend
-      ghost vs std     std p50 / ghost p50, same precision and backend
+      ghost vs std     std p50 / ghost p50, same precision and backend (ghost_ and ghostlite_)
       TFLite vs TF     TensorFlow (Keras) p50 / .tflite p50, same variant and threads"""
     medians, found = _medians(records), []
     for (variant, precision, backend, threads), p50 in sorted(medians.items(), key=str):
         where = f"{backend} x{threads}" if threads else backend
         if precision == "int8" and (fp32 := medians.get((variant, "fp32", backend, threads))):
             found.append(("int8 vs fp32 (speed-up)", variant, where, fp32 / p50))
-        if variant.startswith(GHOST_PREFIX) and (std := medians.get((variant[len(GHOST_PREFIX):], precision, backend, threads))):
+        if (standard := standard_of(variant)) and (std := medians.get((standard, precision, backend, threads))):
             found.append(("ghost vs standard (speed-up)", f"{variant} {precision}", where, std / p50))
         if backend != "tf" and (tf := medians.get((variant, "keras-fp32", "tf", threads))):
             found.append(("TFLite vs TensorFlow (speed-up)", f"{variant} {precision}", where, tf / p50))
@@ -97,7 +105,7 @@ def instruction_ratios(records: list[Record]) -> list[tuple[str, str, str, float
     for (variant, precision, backend), count in sorted(counts.items(), key=str):
         if precision == "int8" and (fp32 := counts.get((variant, "fp32", backend))):
             found.append(("int8 vs fp32 (instruction ratio)", variant, backend, fp32 / count))
-        if variant.startswith(GHOST_PREFIX) and (std := counts.get((variant[len(GHOST_PREFIX):], precision, backend))):
+        if (standard := standard_of(variant)) and (std := counts.get((standard, precision, backend))):
             found.append(("ghost vs standard (instruction ratio)", f"{variant} {precision}", backend, std / count))
     return found
 

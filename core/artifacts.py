@@ -28,6 +28,14 @@ ARTIFACT_FACTS = ("input_size", "num_classes", "weights", "parameters", "output"
 UNKNOWN = "unknown"
 GHOST_PREFIX = "ghost_"  # ghost_<name>: the reference Ghost variant of every table <name> (models.registry)
 GHOSTLITE_PREFIX = "ghostlite_"  # ghostlite_<name>: the Ghost design tuned for int8 CPUs
+GHOST_FAMILIES = (GHOST_PREFIX, GHOSTLITE_PREFIX)
+
+
+def standard_of(variant: str) -> str | None:
+    """The standard variant a shipped Ghost variant derives from (`ghostlite_s` -> `s`), else None."""
+    prefix = next((p for p in GHOST_FAMILIES if variant.startswith(p)), None)
+    return variant[len(prefix):] if prefix else None
+
 _NAME = re.compile(rf"^(?P<variant>.+)_(?P<precision>{'|'.join(PRECISIONS)})\.tflite$")
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import string
-import sys
 
 import tf_keras as keras
 from tf_keras import layers
@@ -115,7 +114,4 @@ def build_variant(variant: Variant, input_size: int | None = None, num_classes: 
         x = layers.Dense(num_classes, kernel_initializer=dense_init(), name="predictions")(x)
         if classifier_activation == "softmax":
             x = layers.Softmax(name="probabilities")(x)
-    # tf-keras maps the functional graph recursively, one frame per layer: Ghost L/XL
-    # (over 2,000 layers deep) overflow Python's default limit of 1,000.
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     return keras.Model(inputs, x, name=variant.name)

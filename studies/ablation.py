@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = [v for v in own.variants.split(",") if v]
     if own.ghost:
         variants += [f"{GHOST_PREFIX}{v}" for v in variants if not v.startswith(GHOST_PREFIX)]
-    from train.run import preflight
+    from train.plan import preflight
 
     def work() -> str:
         for variant in variants:  # every name and setting checked before the first hour of training

@@ -78,7 +78,8 @@ def run(s: StudySettings) -> tuple[list[Path], str]:
 
     from convert import recipes
     from convert.job import Job
-    from convert.pipeline import labelled_accuracy, load_images, preflight, resolved, study_inputs
+    from convert.acceptance import labelled_accuracy
+    from convert.inputs import load_images, preflight, resolved, study_inputs
 
     if not s.weights:
         raise ValueError("the study needs WEIGHTS: a trained .keras (make train's model.keras)")

@@ -175,7 +175,8 @@ def write(rows: list[dict], out: Path, name: str, title: str, fixes: list[dict])
 
 def run(s: ReportSettings) -> list[Path]:
     from convert.job import Job
-    from convert.pipeline import labelled_accuracy, study_inputs
+    from convert.acceptance import labelled_accuracy
+    from convert.inputs import study_inputs
 
     if not s.weights or not Path(s.weights).is_file():
         raise FileNotFoundError(f"WEIGHTS {s.weights!r} is not a file: give the trained .keras (make train's model.keras)")

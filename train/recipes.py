@@ -99,7 +99,7 @@ def optimizer(recipe: Recipe, learning_rate) -> keras.optimizers.Optimizer:
     # fit() ends by overwriting the weights with their average (`finalize_variable_values`). The run
     # calls fit once per epoch, so every epoch restarted from the average (with the paper's 0.9999,
     # close to the initial weights). The average is swapped in only to validate and export
-    # (run.ema_weights); training keeps its own weights.
+    # (train.network.ema_weights); training keeps its own weights.
     opt.finalize_variable_values = lambda var_list: None
     return opt
 

@@ -12,13 +12,15 @@ def row(variant, precision, backend, threads, p50, status="ok"):
 
 def test_speedups_pair_rows_of_the_same_backend_and_threads():
     records = [row("s", "fp32", "cpu", 1, 100.0), row("s", "int8", "cpu", 1, 40.0),
-               row("ghost_s", "int8", "cpu", 1, 20.0), row("s", "keras-fp32", "tf", 1, 160.0),
+               row("ghost_s", "int8", "cpu", 1, 20.0), row("ghostlite_s", "int8", "cpu", 1, 25.0),
+               row("s", "keras-fp32", "tf", 1, 160.0),
                row("s", "fp32", "cpu", 2, 60.0),  # no int8 at 2 threads: no pair
                row("ghost_s", "fp32", "cpu", 1, 0.0, status="failed")]
     found = {(name, what, where): round(value, 3) for name, what, where, value in ratios(records)}
     assert found == {
         ("int8 vs fp32 (speed-up)", "s", "cpu x1"): 2.5,
         ("ghost vs standard (speed-up)", "ghost_s int8", "cpu x1"): 2.0,
+        ("ghost vs standard (speed-up)", "ghostlite_s int8", "cpu x1"): 1.6,
         ("TFLite vs TensorFlow (speed-up)", "s fp32", "cpu x1"): 1.6,
         ("TFLite vs TensorFlow (speed-up)", "s int8", "cpu x1"): 4.0,
     }

@@ -177,7 +177,7 @@ def test_each_epochs_fit_keeps_the_trained_weights_and_the_average_apart(recipe)
     import tf_keras as keras
 
     from train.recipes import RECIPES, optimizer
-    from train.run import ema_weights
+    from train.network import ema_weights
 
     model = keras.Sequential([keras.layers.Dense(4, input_shape=(8,))])
     model.compile(optimizer=optimizer(RECIPES[recipe], 1e-2), loss="mse")
