@@ -57,7 +57,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 	$(if $(STRENGTH),--strength $(STRENGTH))
 
 .PHONY: help setup test test-slow test-faults models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
-	mediapipe-env clients-env kotlin-env arm-env arm-yardstick profile perf-install \
+	mediapipe-env clients-env kotlin-env arm-env arm-yardstick arm-counts profile perf-install \
 	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study
 .DEFAULT_GOAL := help
 
@@ -141,6 +141,9 @@ arm-env: $(STAMP)  ## emulated ARM cores (qemu-user, arm64 sysroot, aarch64 Lite
 arm-yardstick: $(STAMP)  ## [ALSO="x.tflite y.tflite" OUT=bench-results/arm_yardstick]: EfficientNet-Lite0 counted on the emulated A76, estimated as Pixel 4 ms beside its published latency (and ALSO with the same model)
 	$(RUN) -m studies.arm_yardstick --out $(call quote,$(if $(OUT_GIVEN),$(OUT),bench-results/arm_yardstick)) \
 		$(if $(ALSO),--also $(ALSO))
+
+arm-counts: $(STAMP)  ## [ARM_VARIANTS=b0,s,... ARM_CORES=a53,a76,...]: emulated instructions per inference of untrained 224 px files into runtime/arm/counts.csv (make tflite names the fewest on its ARM_CHECK core from it)
+	$(RUN) -m studies.arm_counts $(if $(ARM_VARIANTS),--variants $(ARM_VARIANTS)) $(if $(ARM_CORES),--cores $(ARM_CORES))
 
 bench-gpu-sw:  ## software Vulkan (lavapipe) so the gpu backend runs without a GPU (needs root)
 	bench/setup_gpu_sw.sh

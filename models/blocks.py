@@ -89,14 +89,17 @@ def conv_bn(x, filters, kernel, stride, name, activation=None, depthwise=False):
 
 
 def ghost_module(x, filters, kernel, stride, name, design: GhostDesign, activation=None):
-    """GhostNet module: a primary conv makes half the channels, a cheap depthwise conv of
-    those makes the other half, and the two are concatenated."""
-    if filters % 2:
+    """GhostNet module: a primary conv makes 1/ratio of the channels, ratio - 1 cheap depthwise
+    convs of those make the rest, and all are concatenated. Separate depthwise convs, not one with
+    a depth multiplier: XNNPACK runs a multiplier above 1 as a grouped convolution, which took 5x
+    the instructions per multiply-add on an emulated A76 (docs/arm.md)."""
+    ratio = design.ratio_for(filters)
+    if filters % ratio:
         raise ValueError(f"{name}: a Ghost module needs an even channel count, got {filters}")
-    primary = conv_bn(x, filters // 2, kernel, stride, f"{name}_primary", activation)
-    cheap = conv_bn(primary, None, design.cheap_kernel, 1, f"{name}_cheap",
-                    activation if design.cheap_activation else None, depthwise=True)
-    return layers.Concatenate(name=f"{name}_concat")([primary, cheap])
+    primary = conv_bn(x, filters // ratio, kernel, stride, f"{name}_primary", activation)
+    cheap = [conv_bn(primary, None, design.cheap_kernel, 1, f"{name}_cheap{i + 1 if i else ''}",
+                     activation if design.cheap_activation else None, depthwise=True) for i in range(ratio - 1)]
+    return layers.Concatenate(name=f"{name}_concat")([primary, *cheap])
 
 
 def pointwise_or_ghost(x, filters, kernel, stride, name, style: Style, role: str, activation=None):

@@ -37,9 +37,16 @@ class GhostDesign:
     cheap_kernel: int = 3  # the cheap branch's depthwise kernel
     cheap_activation: bool = True  # the cheap branch ends in the activation, as the primary does
     resnet_d: bool = True  # downsampling blocks get an average-pool + 1x1 conv shortcut (ResNet-D)
+    # Channels per primary channel (GhostNet's s): the primary conv makes filters / ratio of them.
+    # Above 2, only where it divides the channel count and `ratio_from` is reached; elsewhere 2.
+    ratio: int = 2
+    ratio_from: int = 0
 
     def makes_ghost(self, role: str, filters: int) -> bool:
         return role in self.roles and filters >= self.min_channels
+
+    def ratio_for(self, filters: int) -> int:
+        return self.ratio if filters >= self.ratio_from and filters % self.ratio == 0 else 2
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,10 @@ STUDIED_DESIGNS: dict[str, GhostDesign] = {
     "ghostnod_": GhostDesign(resnet_d=False),  # no ResNet-D shortcuts
     "ghostnoact_": GhostDesign(cheap_activation=False),  # 3x3 cheap branch without SiLU (the first ghostlite)
     "ghostmb1x1_": GhostDesign(roles=MBCONV_AND_HEAD, cheap_kernel=1, cheap_activation=False),
+    # ghostlite with fewer dense multiply-adds, for ARM cores (docs/arm.md): 1/3 or 1/4 primaries
+    "ghostr3_": GhostDesign(cheap_kernel=1, ratio=3),
+    "ghostr4_": GhostDesign(cheap_kernel=1, ratio=4),
+    "ghostr4w_": GhostDesign(cheap_kernel=1, ratio=4, ratio_from=256),  # ratio 4 in wide convs only
 }
 
 

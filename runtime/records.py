@@ -65,6 +65,11 @@ class Record:
     peak_rss_mb: float | None = None      # peak resident memory of the process that ran it
     baseline_rss_mb: float | None = None  # resident memory before the model was loaded
     instructions_per_inference: int | None = None  # arm-* rows: executed instructions (qemu count), not a time
+    # arm-*;caches=on rows: one inference through the core's modelled caches (runtime.arm.cores.Caches)
+    l1d_accesses_per_inference: int | None = None
+    l1d_misses_per_inference: int | None = None
+    l1i_misses_per_inference: int | None = None
+    l2_misses_per_inference: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .cores import CORES, sysfs_files
-from .env import (GUEST_PYTHON, LITERT_WHEEL, PLUGIN_NAME, PLUGIN_SOURCE, QEMU, RECIPE, ArmEnv, default_env,
+from .env import (CACHE_PLUGIN_NAME, GUEST_PYTHON, LITERT_WHEEL, PLUGIN_NAME, PLUGIN_SOURCE, QEMU, RECIPE, ArmEnv, default_env,
                   plugin_source_sha256)
 
 # The arm64 libraries python3.11 and the LiteRT / numpy wheels load (measured set, DESIGN.md).
@@ -202,29 +202,39 @@ def _qemu_source_available(version: str) -> Iterator[None]:
         DEB_SRC_LIST.unlink(missing_ok=True)
 
 
-def fetch_plugin_header(dest: Path) -> None:
-    """qemu-plugin.h of the installed qemu (plugins are checked against its API version)."""
+# From the installed qemu's own source: the plugin API header ours is checked against, and qemu's
+# contrib cache model (set-associative L1 I/D and L2, LRU), built as it is shipped (runtime/arm/emulate.py).
+QEMU_SOURCE_FILES = {"include/qemu/qemu-plugin.h": "qemu-plugin.h", "contrib/plugins/cache.c": "cache.c"}
+
+
+def fetch_qemu_sources(dest: Path) -> None:
+    """QEMU_SOURCE_FILES of the installed qemu's Debian source package, into `dest`."""
     version = _run(["dpkg-query", "-W", "-f=${source:Version}", "qemu-user"], "dpkg-query qemu-user").strip()
     with tempfile.TemporaryDirectory(prefix="arm-env-qemu-src-") as src:
         os.chmod(src, 0o755)
         with _qemu_source_available(version):
-            _say(f"downloading qemu {version} source (for qemu-plugin.h)")
+            _say(f"downloading qemu {version} source (qemu-plugin.h, its cache model)")
             _run([*APT, "source", "--download-only", f"qemu={version}"],
                  "apt-get source qemu (offline?)", cwd=src)
         tarballs = sorted(Path(src).glob("qemu_*.orig.tar.*"))
         if not tarballs:
             raise BuildError(f"qemu {version} source has no .orig tarball")
-        _run(["tar", "-xf", tarballs[0], "-C", src, "--wildcards", "*/include/qemu/qemu-plugin.h"],
-             "extracting qemu-plugin.h")
-        header = next(Path(src).glob("*/include/qemu/qemu-plugin.h"))
-        shutil.copy(header, dest / "qemu-plugin.h")
+        _run(["tar", "-xf", tarballs[0], "-C", src, "--wildcards", *(f"*/{path}" for path in QEMU_SOURCE_FILES)],
+             "extracting qemu-plugin.h and contrib/plugins/cache.c")
+        for path, name in QEMU_SOURCE_FILES.items():
+            shutil.copy(next(Path(src).glob(f"*/{path}")), dest / name)
+
+
+def _compile_plugin(folder: Path, source: Path, library: str) -> None:
+    _run(["gcc", "-O2", "-Wall", "-shared", "-fPIC", "-I", folder, *(_glib_cflags() or []),
+          "-o", folder / library, source], f"compiling {source.name}")
 
 
 def fill_plugin(folder: Path) -> None:
-    fetch_plugin_header(folder)
-    _say(f"building {PLUGIN_NAME}")
-    _run(["gcc", "-O2", "-Wall", "-shared", "-fPIC", "-I", folder, *(_glib_cflags() or []),
-          "-o", folder / PLUGIN_NAME, PLUGIN_SOURCE], f"compiling {PLUGIN_SOURCE.name}")
+    fetch_qemu_sources(folder)
+    _say(f"building {PLUGIN_NAME} and {CACHE_PLUGIN_NAME}")
+    _compile_plugin(folder, PLUGIN_SOURCE, PLUGIN_NAME)
+    _compile_plugin(folder, folder / "cache.c", CACHE_PLUGIN_NAME)
     (folder / "source.sha256").write_text(plugin_source_sha256() + "\n")
 
 
@@ -270,7 +280,7 @@ def build(env: ArmEnv) -> None:
     _staged(env.base, fill_base)
     _staged(env.site, fill_site)
     if env.plugin.parent.exists() and not env.plugin_is_current:
-        _say(f"{PLUGIN_SOURCE.name} changed: rebuilding the plugin")
+        _say(f"{PLUGIN_SOURCE.name} changed or {CACHE_PLUGIN_NAME} is missing: rebuilding the plugins")
         shutil.rmtree(env.plugin.parent)
     _staged(env.plugin.parent, fill_plugin)
     for name in CORES:

@@ -4,7 +4,9 @@ one inference executes: the file runs twice, with N and with N + 2 invoke() call
 one warm inference (start-up, loading and the samples' inferences cancel out). Both runs go side by
 side, on the same inputs (default: one seeded random sample). `by_symbol`: the plugin counts per
 block too, and the same difference is taken per function (runtime/arm/symbols.py): which XNNPACK
-kernels an inference runs on this core, and how many instructions each.
+kernels an inference runs on this core, and how many instructions each. `caches`: qemu's contrib
+cache model runs beside the counter with the core's L1 and L2 geometry (cores.Caches) and the same
+difference gives one inference's memory accesses and misses (a model: no prefetchers, no L3, LRU).
 
 Never raises for what happens in the emulator: a bad file, a qemu crash or a timeout is a result
 with ok=False and a one-line reason. An unknown core name is the caller's error (ValueError).
@@ -38,6 +40,11 @@ class ArmRun:
     outputs: list | None = None                   # stacked on a samples axis where the inputs were
     seconds: float = 0.0                          # wall time of the emulation (both runs)
     instructions_by_symbol: dict[str, int] | None = None  # by_symbol: per function, one warm inference
+    memory: dict[str, int] | None = None          # caches: MEMORY_FIELDS of one warm inference (cache model)
+
+
+# qemu's contrib cache model's totals, in the order it prints them (rates left out): per inference.
+MEMORY_FIELDS = ("l1d_accesses", "l1d_misses", "l1i_accesses", "l1i_misses", "l2_accesses", "l2_misses")
 
 
 def guest_environment(env: ArmEnv) -> dict[str, str]:
@@ -48,13 +55,27 @@ def guest_environment(env: ArmEnv) -> dict[str, str]:
             "OPENBLAS_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def guest_command(env: ArmEnv, core: str, args: list[str], count_file: Path, blocks_file: Path | None = None
-                  ) -> list[str]:
+def guest_command(env: ArmEnv, core: str, args: list[str], count_file: Path, blocks_file: Path | None = None,
+                  cache_log: Path | None = None) -> list[str]:
     """qemu-aarch64 running the sysroot's python3.11 as `core`, counting into `count_file` (and per
-    translated block into `blocks_file`)."""
+    translated block into `blocks_file`; and through the core's caches, modelled, into `cache_log`)."""
     c = core_named(core)
     plugin = f"{env.plugin},out={count_file}" + (f",blocks={blocks_file}" if blocks_file else "")
-    return [QEMU, "-L", str(env.sysroot(core)), "-cpu", c.qemu_cpu, "-plugin", plugin, str(env.python(core)), *args]
+    caches = (["-plugin", f"{env.cache_plugin},{c.caches.plugin_args()}", "-d", "plugin", "-D", str(cache_log)]
+              if cache_log else [])
+    return [QEMU, "-L", str(env.sysroot(core)), "-cpu", c.qemu_cpu, "-plugin", plugin, *caches,
+            str(env.python(core)), *args]
+
+
+def read_cache_log(text: str) -> dict[str, int]:
+    """The cache model's totals (MEMORY_FIELDS) from its report: a header line starting "core #",
+    then a line per core; one core in user mode."""
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("core #"))
+    numbers = [int(token) for token in lines[header + 1].split()[1:] if not token.endswith("%")]
+    if len(numbers) != len(MEMORY_FIELDS):
+        raise ValueError(f"expected {len(MEMORY_FIELDS)} totals, found {len(numbers)}: {lines[header + 1]!r}")
+    return dict(zip(MEMORY_FIELDS, numbers))
 
 
 def _reason(returncode: int, stderr: str) -> str:
@@ -68,14 +89,16 @@ def _reason(returncode: int, stderr: str) -> str:
 
 
 def _start(env: ArmEnv, core: str, model: Path, inputs: str, samples: int, tmp: Path,
-           invokes: int, by_symbol: bool) -> subprocess.Popen:
+           invokes: int, by_symbol: bool, caches: bool) -> subprocess.Popen:
     args = [str(GUEST_SCRIPT), str(model), inputs, str(tmp / f"out{invokes}.npz"), str(samples), str(invokes)]
     blocks = None
     if by_symbol:
         args.append(str(tmp / f"maps{invokes}"))
         blocks = tmp / f"blocks{invokes}"
-    return subprocess.Popen(guest_command(env, core, args, tmp / f"count{invokes}", blocks), cwd=tmp,
-                            env=guest_environment(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = guest_command(env, core, args, tmp / f"count{invokes}", blocks,
+                            tmp / f"caches{invokes}" if caches else None)
+    return subprocess.Popen(command, cwd=tmp, env=guest_environment(env), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
 
 
 def _finish(procs: dict[int, subprocess.Popen], deadline: float) -> dict[int, str]:
@@ -117,7 +140,7 @@ def _arrays(path: Path, prefix: str, stacked: bool) -> list:
     return arrays if stacked else [a[0] for a in arrays]
 
 
-def _collect(core: str, procs: dict, errors: dict, tmp: Path, stacked: bool, by_symbol: bool,
+def _collect(core: str, procs: dict, errors: dict, tmp: Path, stacked: bool, by_symbol: bool, caches: bool,
              seconds: float) -> ArmRun:
     for n, proc in procs.items():
         if proc.returncode != 0:
@@ -138,10 +161,20 @@ def _collect(core: str, procs: dict, errors: dict, tmp: Path, stacked: bool, by_
     except OSError:
         return ArmRun(core, False, "the counting plugin wrote no per-block counts (qemu exited abnormally)",
                       seconds=seconds)
+    try:
+        memory = _memory_per_inference(tmp, short, long) if caches else None
+    except (OSError, ValueError, StopIteration):
+        return ArmRun(core, False, "the cache model wrote no totals (qemu exited abnormally)", seconds=seconds)
     out = tmp / f"out{short}.npz"
     return ArmRun(core, True, instructions_per_inference=per_inference, instructions_first_run=counts[short],
                   inputs=_arrays(out, "input", stacked), outputs=_arrays(out, "output", stacked), seconds=seconds,
-                  instructions_by_symbol=per_symbol)
+                  instructions_by_symbol=per_symbol, memory=memory)
+
+
+def _memory_per_inference(tmp: Path, short: int, long: int) -> dict[str, int]:
+    """Each cache total of one warm inference: half the difference between the runs, as for counts."""
+    runs = {n: read_cache_log((tmp / f"caches{n}").read_text()) for n in (short, long)}
+    return {field: max(0, (runs[long][field] - runs[short][field]) // 2) for field in MEMORY_FIELDS}
 
 
 def _by_symbol(tmp: Path, short: int, long: int) -> dict[str, int]:
@@ -157,11 +190,14 @@ def _by_symbol(tmp: Path, short: int, long: int) -> dict[str, int]:
 
 
 def run_on_core(model: str | os.PathLike, core: str, inputs: list | None = None, timeout: float = 600.0,
-                env: ArmEnv | None = None, stacked: bool = False, by_symbol: bool = False) -> ArmRun:
+                env: ArmEnv | None = None, stacked: bool = False, by_symbol: bool = False,
+                caches: bool = False) -> ArmRun:
     """Instructions per inference of `model` on the emulated `core`, and its outputs for `inputs`: one
     array per model input (default: seeded random pixels, returned in .inputs); `stacked`: each holds
     several samples on a new first axis, run one after the other, and the outputs come back stacked
-    the same way; `by_symbol`: per function too. ValueError for an unknown core."""
+    the same way; `by_symbol`: per function too; `caches`: memory accesses and misses of one inference
+    through the core's caches (qemu's contrib cache model, cores.Caches; several times slower).
+    ValueError for an unknown core."""
     core_named(core)  # unknown names fail here, before anything runs
     env = env or default_env()
     if problem := env.problem():
@@ -177,13 +213,14 @@ def run_on_core(model: str | os.PathLike, core: str, inputs: list | None = None,
         except ValueError as error:  # LiteRT refuses the file on the host too
             return ArmRun(core, False, f"LiteRT cannot open it ({' '.join(str(error).split())[:160]})")
         samples = len(inputs[0]) if stacked and inputs else 1
-        procs = {n: _start(env, core, model, given, samples, tmp, n, by_symbol) for n in (samples, samples + 2)}
+        procs = {n: _start(env, core, model, given, samples, tmp, n, by_symbol, caches)
+                 for n in (samples, samples + 2)}
         try:
             errors = _finish(procs, start + timeout)
         except subprocess.TimeoutExpired:
             return ArmRun(core, False, f"timed out after {timeout:g} s (qemu killed)",
                           seconds=time.monotonic() - start)
-        return _collect(core, procs, errors, tmp, stacked, by_symbol, time.monotonic() - start)
+        return _collect(core, procs, errors, tmp, stacked, by_symbol, caches, time.monotonic() - start)
 
 
 def checked_run(model: str | os.PathLike, core: str, by_symbol: bool = False) -> ArmRun:

@@ -5,7 +5,8 @@ Layout of the folder (REPO_ROOT/.arm-env, or $ARM_ENV):
   cores/<core>/  a hard-linked copy of base plus that core's /proc/cpuinfo and /sys CPU files
   site/          aarch64 wheels (ai-edge-litert, numpy and their dependencies), unpacked
   plugin/        libinsncount.so, the qemu TCG plugin that counts executed instructions, and the
-                 sha256 of the insn_count.c it was built from (a changed source rebuilds it)
+                 sha256 of the insn_count.c it was built from (a changed source rebuilds it);
+                 libcache.so, qemu's contrib cache model, built from the installed qemu's source
   READY          written last, by a build that passed its smoke test: without it nothing is used
 Standard library only.
 """
@@ -28,6 +29,7 @@ RECIPE = 1
 LITERT_WHEEL = "ai-edge-litert==2.3.0"
 GUEST_PYTHON = "usr/bin/python3.11"
 PLUGIN_NAME = "libinsncount.so"
+CACHE_PLUGIN_NAME = "libcache.so"
 PLUGIN_SOURCE = Path(__file__).with_name("insn_count.c")
 QEMU = "qemu-aarch64"
 
@@ -49,14 +51,20 @@ class ArmEnv:
         return self.root / "plugin" / PLUGIN_NAME
 
     @property
+    def cache_plugin(self) -> Path:
+        return self.plugin.with_name(CACHE_PLUGIN_NAME)
+
+    @property
     def plugin_source_digest(self) -> Path:
         return self.plugin.with_name("source.sha256")
 
     @property
     def plugin_is_current(self) -> bool:
-        """Built from today's insn_count.c (a plugin from before a change lacks what the code asks of it)."""
+        """Built from today's insn_count.c (a plugin from before a change lacks what the code asks of it),
+        with the cache model beside it."""
         try:
-            return self.plugin_source_digest.read_text().strip() == plugin_source_sha256()
+            return (self.plugin_source_digest.read_text().strip() == plugin_source_sha256()
+                    and self.cache_plugin.is_file())
         except OSError:
             return False
 
@@ -88,7 +96,8 @@ class ArmEnv:
         if missing or not self.plugin.exists():
             return f"the ARM environment at {self.root} is incomplete: rm -rf it and run make arm-env"
         if not self.plugin_is_current:
-            return f"the counting plugin at {self.plugin} predates {PLUGIN_SOURCE.name}: run make arm-env"
+            return (f"the plugins in {self.plugin.parent} predate this checkout's ({PLUGIN_SOURCE.name}, "
+                    f"{CACHE_PLUGIN_NAME}): run make arm-env")
         return ""
 
     @property

@@ -3,7 +3,6 @@ inference (qemu count) instead of times, marked emulated, in the table, JSON and
 import json
 import os
 
-import pytest
 
 from bench.cli import main as bench_main
 from runtime.arm import CORES
@@ -42,3 +41,18 @@ def test_without_the_environment_arm_rows_are_skipped_saying_how_to_build_it(int
     assert row["status"] == SKIPPED
     assert row["reason"] == f"no emulated ARM environment at {tmp_path / 'no-arm-env'}: run make arm-env"
     assert os.path.basename(row["path"]) == "b0_int8.tflite"
+
+
+def test_caches_on_adds_memory_accesses_and_misses_to_the_row(int8_model, tmp_path):
+    require_arm_env()
+    row, = _bench(int8_model, tmp_path, "arm-a53;caches=on")["records"]
+    assert row["status"] == "ok", row["reason"]
+    assert 0 < row["l1d_misses_per_inference"] < row["l1d_accesses_per_inference"] < row["instructions_per_inference"]
+    assert row["l2_misses_per_inference"] >= 0 and "caches modelled: L1I 32 KB 2-way" in row["accelerator"]
+    assert "M L1D acc / miss / L2 miss" in (tmp_path / "results.md").read_text()
+
+
+def test_a_bad_caches_option_is_a_failed_row_naming_the_valid_values(int8_model, tmp_path):
+    require_arm_env()
+    row, = _bench(int8_model, tmp_path, "arm-a76;caches=yes", exit_code=1)["records"]
+    assert row["status"] == "failed" and "caches='yes'; use caches=on or caches=off" in row["reason"]

@@ -80,3 +80,22 @@ def test_cheap_branch_kernel_and_activation_are_choices():
 def test_resnet_d_shortcuts_are_a_choice():
     assert any(n.endswith("_shortcut_conv") for n in _names(_build(GhostDesign())))
     assert not any(n.endswith("_shortcut_conv") for n in _names(_build(GhostDesign(resnet_d=False))))
+
+
+def test_a_ghost_ratio_above_two_makes_a_quarter_primary_and_separate_cheap_convs_where_it_divides():
+    model = _build(GhostDesign(cheap_kernel=1, ratio=4, ratio_from=64))
+    layers = {layer.name: layer for layer in model.layers}
+    wide = [name[:-len("_concat")] for name, layer in layers.items()
+            if name.endswith("_concat") and layer.output_shape[-1] >= 64 and layer.output_shape[-1] % 4 == 0]
+    assert wide
+    for module in wide:
+        channels = layers[f"{module}_concat"].output_shape[-1]
+        assert layers[f"{module}_primary_conv"].filters == channels // 4
+        # three depthwise convs of the primary, no depth multiplier (XNNPACK runs that as a grouped conv)
+        cheap = [layers[f"{module}_cheap{suffix}_conv"] for suffix in ("", "2", "3")]
+        assert all(c.depth_multiplier == 1 and c.kernel_size == (1, 1) for c in cheap)
+        assert f"{module}_cheap4_conv" not in layers
+    narrow = [name[:-len("_concat")] for name, layer in layers.items()
+              if name.endswith("_concat") and layer.output_shape[-1] < 64]
+    assert narrow and all(f"{m}_cheap2_conv" not in layers for m in narrow)  # ratio 2 below ratio_from
+    assert model.count_params() < _build(GhostDesign(cheap_kernel=1)).count_params()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from runtime.arm import CORES, ArmEnv, run_on_core
+from runtime.arm.emulate import read_cache_log
 from runtime.arm.numerics import agreement, host_outputs
 from core.environments import REPO_ROOT
 from tests.conftest import require_arm_env
@@ -92,3 +93,28 @@ def test_per_function_counts_add_up_and_name_each_cores_kernels(tiny_int8):
         kernels[core] = " ".join(symbol for symbol in run.instructions_by_symbol if symbol.startswith("xnn_qs8"))
     assert "cortex_a53" in kernels["a53"] and "neondot" not in kernels["a53"]  # XNNPACK's A53-tuned GEMMs
     assert "neondot" in kernels["a76"]  # SDOT on a dot-product core
+
+
+CACHE_REPORT = """core #, data accesses, data misses, dmiss rate, insn accesses, insn misses, imiss rate, l2 accesses, l2 misses, l2 miss rate
+0       1200           30           2.5000%  5000           12           0.2400%  42             7            16.6667%
+
+address, data misses, instruction
+"""
+
+
+def test_the_cache_models_report_is_read_into_named_totals():
+    assert read_cache_log(CACHE_REPORT) == {"l1d_accesses": 1200, "l1d_misses": 30, "l1i_accesses": 5000,
+                                            "l1i_misses": 12, "l2_accesses": 42, "l2_misses": 7}
+    with pytest.raises(ValueError, match="expected 6 totals"):
+        read_cache_log(CACHE_REPORT.replace("42             7            16.6667%", ""))
+
+
+def test_the_cache_model_counts_one_inferences_accesses_and_misses(runs, tiny_int8):
+    run = run_on_core(tiny_int8, "a76", caches=True)
+    assert run.ok, run.reason
+    memory = run.memory
+    assert run.instructions_per_inference == runs["a76"].instructions_per_inference  # the model does not change them
+    assert 0 < memory["l1d_misses"] < memory["l1d_accesses"] < run.instructions_per_inference
+    assert 0 <= memory["l2_misses"] <= memory["l2_accesses"]
+    # the L2 sees exactly the L1 misses (data and instruction), up to the halving of two runs' difference
+    assert abs(memory["l2_accesses"] - memory["l1d_misses"] - memory["l1i_misses"]) <= 1
