@@ -47,6 +47,24 @@ def _arm_summary(arm: dict | None) -> str:
     return f" | ARM {arm['core']} (emulated): {arm['status']} ({differing}{arm['images']} images)"
 
 
+def size_class_line(variant: str, arm: dict | None) -> str:
+    """Which variant of this one's size class executes the fewest instructions on the core make
+    tflite checked the file on (from runtime/arm/counts.csv), on a line of its own."""
+    found = (arm or {}).get("size_class")
+    if not found:
+        return ""
+    if "unavailable" in found:
+        return f"\nnote: no ARM counts to compare variants on {found['core']}: {found['unavailable']}"
+    counts = found["million_instructions"]
+    fewest = found["fewest"]
+    others = ", ".join(f"{name} {count:,.1f} M ({count / counts[fewest]:.2f}x)" for name, count in counts.items()
+                       if name != fewest)
+    verdict = (f"{variant} executes the fewest" if variant == fewest
+               else f"{fewest} executes the fewest (make tflite VARIANT={fewest})")
+    return (f"\nARM {found['core']}, emulated counts ({found['precision']}, {found['input_size']} px, untrained, "
+            f"1 thread): {verdict}: {fewest} {counts[fewest]:,.1f} M instructions per inference; {others}")
+
+
 def summary_line(result) -> str:
     """One line for a pipeline.Result: size, agreement with Keras, accuracy, checks, time; warnings below."""
     entry = result.manifest["artifacts"][result.tflite.name]
@@ -62,6 +80,7 @@ def summary_line(result) -> str:
             f"top-1 {v['top1_agreement']:.0%}, cosine {v['cosine_mean']:.4f}, max|err| {v['max_abs_error']:.3g}{accuracy} "
             f"| GPU: {entry['gpu'].get('status')}{_arm_summary(entry['runtimes'].get('arm_emulated'))} "
             f"| {sum(result.timings.values()):.0f} s"
+            + size_class_line(result.manifest["variant"], entry["runtimes"].get("arm_emulated"))
             + _partitions_warning(entry["xnnpack_partitions"]) + _skipped_warning(entry["calibration"]) + forced)
 
 
