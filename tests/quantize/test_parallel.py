@@ -55,7 +55,7 @@ def test_a_script_without_a_main_guard_is_not_rerun_by_the_workers(tmp_path, tin
     script.write_text(f"""
 import sys
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-from tests.conftest import register_tiny
+from tests.small_models import register_tiny
 register_tiny()
 open({str(marker)!r}, "a").write("run\\n")
 import tensorflow as tf, models
