@@ -1,7 +1,7 @@
 """The suite's small real models, in one place (a pytest plugin: tests/conftest.py loads it).
 
 - `tiny_table(name)`: any registered table scaled to width 0.25 and one block a stage; converts in
-  about a second through convert.recipes.
+  about a second through convert.recipes (`depth=0.5`: two or more blocks in the later stages).
 - `tiny` / `ghost_tiny`: ghost_b0's table scaled so, registered under the name `tiny` (the commands
   take names); `tiny_variant` registers it for the session and restores the registry afterwards,
   `register_tiny()` registers it in a child process (which ends with its registry).
@@ -27,8 +27,9 @@ from models import registry  # noqa: E402
 WIDTH, DEPTH = 0.25, 0.1  # depth 0.1: every stage keeps one block, so every block type is built
 
 
-def tiny_table(table: str, **changes) -> models.Variant:
-    return dataclasses.replace(models.get_variant(table), width=WIDTH, depth=DEPTH, **changes)
+def tiny_table(table: str, depth: float = DEPTH, **changes) -> models.Variant:
+    """`table` at width 0.25; depth 0.5 keeps repeated blocks (identity residuals, stochastic depth)."""
+    return dataclasses.replace(models.get_variant(table), width=WIDTH, depth=depth, **changes)
 
 
 def tiny_ghost_table() -> models.Variant:
