@@ -7,6 +7,8 @@
   `register_tiny()` registers it in a child process (which ends with its registry).
 - `tiny_b0(...)` and `tflite(model, precision, size)`: a Keras model and its .tflite bytes, converted
   only through convert.recipes (the product's recipes, not a hand-written converter).
+- `small_demo` (generated images) and `trained_tiny` (ghost_tiny trained on them, then converted by
+  make tflite's command), with `TRAIN_FAST`, make train's settings for tests.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import pytest  # noqa: E402
 
 import models  # noqa: E402
 from models import registry  # noqa: E402
+from train.demo_data import generate  # noqa: E402
 
 WIDTH, DEPTH = 0.25, 0.1  # depth 0.1: every stage keeps one block, so every block type is built
 
@@ -93,3 +96,34 @@ def tiny_int8(tmp_path_factory):
     path = tmp_path_factory.mktemp("arm") / "b0_int8.tflite"
     path.write_bytes(tflite(tiny_b0(seed=0), "int8", 64))
     return path
+
+
+# make train's settings for tests: the tiny Ghost variant, 3 epochs in 2 stages, 48 px.
+TRAIN_FAST = ["--variant", "ghost_tiny", "--size", "48", "--batch", "16", "--epochs", "3", "--stages", "2"]
+
+
+@pytest.fixture(scope="session")
+def trained_tiny(tmp_path_factory, small_demo, tiny_variant):
+    """ghost_tiny trained briefly on small_demo and converted to fp32, fp16 and uint8-I/O int8 with its
+    labels packed inside: (model.keras, the artifacts folder). Shared: training and converting it is
+    most of the time of every test that needs a trained model."""
+    from convert.__main__ import main as convert_main
+    from train.__main__ import main as train_main
+
+    root = tmp_path_factory.mktemp("trained")
+    assert train_main([*TRAIN_FAST, "--data", str(small_demo), "--out", str(root / "run")]) == 0
+    model = root / "run" / "model.keras"
+    for precision in ("fp32", "fp16", "int8"):
+        assert convert_main(["ghost_tiny", "--precision", precision, "--size", "48", "--classes", "8",
+                             "--weights", str(model), "--data", str(small_demo), "--calib", "16", "--validate", "8",
+                             "--no-gpu-check", "--out", str(root / "artifacts"),
+                             "--max-top1-drop", "100"]) == 0  # a 3-epoch tiny model: int8 may lose a lot
+    return model, root / "artifacts" / "ghost_tiny"
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory):
+    """8 classes x (12 train + 4 val) generated images at 40 px: seconds to make and to train on."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    generate(out, train_per_class=12, val_per_class=4, size=40, seed=0)
+    return out

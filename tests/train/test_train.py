@@ -13,7 +13,7 @@ import models
 from train.__main__ import main
 from train.outputs import RunLock
 
-from tests.conftest import TRAIN_FAST
+from tests.small_models import TRAIN_FAST
 
 REPO = Path(__file__).resolve().parents[2]
 FAST = TRAIN_FAST
