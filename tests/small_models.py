@@ -30,9 +30,9 @@ from train.demo_data import generate  # noqa: E402
 WIDTH, DEPTH = 0.25, 0.1  # depth 0.1: every stage keeps one block, so every block type is built
 
 
-def tiny_table(table: str, depth: float = DEPTH, **changes) -> models.Variant:
+def tiny_table(table: str, depth: float = DEPTH, width: float = WIDTH, **changes) -> models.Variant:
     """`table` at width 0.25; depth 0.5 keeps repeated blocks (identity residuals, stochastic depth)."""
-    return dataclasses.replace(models.get_variant(table), width=WIDTH, depth=depth, **changes)
+    return dataclasses.replace(models.get_variant(table), width=width, depth=depth, **changes)
 
 
 def tiny_ghost_table() -> models.Variant:
