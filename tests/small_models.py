@@ -25,7 +25,6 @@ import pytest  # noqa: E402
 
 import models  # noqa: E402
 from models import registry  # noqa: E402
-from train.demo_data import generate  # noqa: E402
 
 WIDTH, DEPTH = 0.25, 0.1  # depth 0.1: every stage keeps one block, so every block type is built
 
@@ -124,6 +123,8 @@ def trained_tiny(tmp_path_factory, small_demo, tiny_variant):
 @pytest.fixture(scope="session")
 def small_demo(tmp_path_factory):
     """8 classes x (12 train + 4 val) generated images at 40 px: seconds to make and to train on."""
+    from train.demo_data import generate
+
     out = tmp_path_factory.mktemp("demo") / "demo"
     generate(out, train_per_class=12, val_per_class=4, size=40, seed=0)
     return out
