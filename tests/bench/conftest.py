@@ -1,74 +1,35 @@
-"""Tiny real models for the bench tests: a width-scaled B0 at 64 px, fp32 and int8 (uint8 I/O).
+"""Tiny real models for the bench tests: tests/small_models' b0 at 64 px, fp32 and int8 (uint8 I/O).
 
 They are laid out as `make tflite` lays out artifacts (`<variant>/<variant>_<precision>.tflite`
-plus manifest.json), named b0 so that the tf backend can rebuild a registered Keras model.
+plus a manifest.json that core.artifacts writes, in today's schema), named b0 so that the tf
+backend can rebuild a registered Keras model.
 """
-import dataclasses
-import hashlib
-import json
-import pathlib
 import shutil
 import subprocess
 
-import numpy as np
 import pytest
-import tensorflow as tf
 
-import models
+from convert.validate import io_contract
+from core.artifacts import artifact_name, sha256, update_manifest
+from tests.small_models import tflite, tiny_b0
 
 INPUT_SIZE, NUM_CLASSES = 64, 10
 
 
-def _tiny_keras():
-    variant = dataclasses.replace(models.get_variant("b0"), width=0.25, depth=0.5)
-    return models.build(variant, input_size=INPUT_SIZE, num_classes=NUM_CLASSES, batch_size=1)
-
-
-def _int8(model) -> bytes:
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    rng = np.random.default_rng(0)
-    converter.representative_dataset = lambda: (
-        [rng.uniform(0, 255, (1, INPUT_SIZE, INPUT_SIZE, 3)).astype(np.float32)] for _ in range(4))
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = converter.inference_output_type = tf.uint8
-    return converter.convert()
-
-
-def _convert() -> dict[str, bytes]:
-    model = _tiny_keras()
-    return {"b0_fp32.tflite": tf.lite.TFLiteConverter.from_keras_model(model).convert(),
-            "b0_int8.tflite": _int8(model)}
-
-
-def _cached_conversion(cache_root) -> dict[str, bytes]:
-    """Converting even this tiny model takes ~20 s per precision on 2 busy cores; the files
-    are kept in pytest's cache, keyed by the TensorFlow version and the model sources."""
-    sources = sorted(pathlib.Path(models.__file__).parent.glob("*.py")) + [pathlib.Path(__file__)]
-    key = hashlib.sha256(tf.__version__.encode() + b"".join(p.read_bytes() for p in sources))
-    cache = cache_root / key.hexdigest()[:16]
-    names = ("b0_fp32.tflite", "b0_int8.tflite")
-    if not all((cache / n).exists() for n in names):
-        cache.mkdir(parents=True, exist_ok=True)
-        for name, data in _convert().items():
-            (cache / name).write_bytes(data)
-    return {n: (cache / n).read_bytes() for n in names}
-
-
 @pytest.fixture(scope="session")
-def artifacts_dir(tmp_path_factory, request):
+def artifacts_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("artifacts")
     out = root / "b0"
     out.mkdir()
-    files = _cached_conversion(request.config.cache.mkdir("bench_tiny_models"))
-    entries = {}
-    for name, data in files.items():
+    model = tiny_b0(INPUT_SIZE, NUM_CLASSES, classifier_activation=None)  # untrained: logits, as make tflite
+    for precision in ("fp32", "int8"):
+        data = tflite(model, precision, INPUT_SIZE)
+        name = artifact_name("b0", precision)
         (out / name).write_bytes(data)
-        entries[name] = {"precision": name[3:-7], "sha256": hashlib.sha256(data).hexdigest(),
-                         "size_bytes": len(data)}
-    manifest = {"variant": "b0", "input_size": INPUT_SIZE, "num_classes": NUM_CLASSES,
-                "weights": None, "artifacts": entries}
-    (out / "manifest.json").write_text(json.dumps(manifest))
+        update_manifest(out, {"variant": "b0"}, name, {
+            "precision": precision, "sha256": sha256(data), "size_bytes": len(data), "input_size": INPUT_SIZE,
+            "num_classes": NUM_CLASSES, "weights": None, "parameters": model.count_params(), "output": "logits",
+            **io_contract(data)})
     return root
 
 

@@ -192,7 +192,7 @@ def test_unwritable_out_folder(tmp_path, capsys, tiny_variant):
 
 KILLED_RUN = """
 import sys
-from tests.conftest import register_tiny
+from tests.small_models import register_tiny
 register_tiny()
 from convert.__main__ import main
 sys.exit(main(sys.argv[1:]))

@@ -1,15 +1,13 @@
 """Embedded TFLite metadata: round trip, unchanged inference, zip packing, Android's reader."""
-import dataclasses
 import io
 import zipfile
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
-import models
 from convert.metadata import LABELS_FILE, embed_metadata, has_metadata, read_metadata
+from tests.small_models import tflite, tiny_b0
 
 LABELS = ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
 SIZE = 64
@@ -17,31 +15,11 @@ INFO = dict(name="tiny_b0", description="EfficientNetV2 test classifier", versio
             author="edge team")
 
 
-def _tiny_model():
-    variant = dataclasses.replace(models.get_variant("b0"), width=0.25, depth=0.1)  # one block a stage: fast
-    return models.build(variant, input_size=SIZE, num_classes=len(LABELS), batch_size=1)
-
-
 @pytest.fixture(scope="module")
 def tflite_models():
-    """A float32 model and an int8 model with uint8 input/output, both without metadata."""
-    model = _tiny_model()
-    fp32 = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-
-    rng = np.random.default_rng(0)
-
-    def representative():
-        for _ in range(4):
-            yield [rng.uniform(0, 255, (1, SIZE, SIZE, 3)).astype(np.float32)]
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.uint8
-    converter.inference_output_type = tf.uint8
-    int8 = converter.convert()
-    return {"fp32": fp32, "int8": int8}
+    """A float32 model and an int8 model with uint8 input/output (convert.recipes), both without metadata."""
+    model = tiny_b0(SIZE, len(LABELS))
+    return {precision: tflite(model, precision, SIZE) for precision in ("fp32", "int8")}
 
 
 def _run(tflite_bytes, image):

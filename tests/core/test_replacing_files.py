@@ -9,7 +9,7 @@ from core.files import atomic_write, replacing
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     target = tmp_path / "model.keras"
     atomic_write(target, "old")
-    with pytest.raises(RuntimeError), replacing(target, suffix=".keras") as temporary:
+    with pytest.raises(RuntimeError, match="killed mid-write"), replacing(target, suffix=".keras") as temporary:
         open(temporary, "w").write("half")
         raise RuntimeError("killed mid-write")
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["model.keras"]

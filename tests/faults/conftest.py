@@ -56,7 +56,7 @@ def good_keras(tmp_path_factory, small_demo, tiny_variant) -> Path:
 def good_run(tmp_path_factory, small_demo, tiny_variant) -> Path:
     """A finished make train run (3 epochs of ghost_tiny at 48 px): model.keras, labels.txt,
     checkpoints/. Returns the run folder."""
-    from tests.conftest import TRAIN_FAST
+    from tests.small_models import TRAIN_FAST
     from train.__main__ import main as train_main
 
     run = tmp_path_factory.mktemp("faults") / "run"

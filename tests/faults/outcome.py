@@ -80,7 +80,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # `python -c TINY_COMMAND module args...`: `python -m module args...` in a process where ghost_tiny
 # is registered (it exists only where registered), after runtime, as every command imports it first.
-TINY_COMMAND = ("import runtime, runpy, sys; from tests.conftest import register_tiny; register_tiny(); "
+TINY_COMMAND = ("import runtime, runpy, sys; from tests.small_models import register_tiny; register_tiny(); "
                 "module = sys.argv.pop(1); sys.argv[0] = module; runpy.run_module(module, run_name='__main__', "
                 "alter_sys=True)")
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import TRAIN_FAST
+from tests.small_models import TRAIN_FAST
 from tests.faults.corrupt import cases, damaged
 from tests.faults.outcome import CLEAR, OK, acceptance, in_process, refusal
 from train.__main__ import main as train_main

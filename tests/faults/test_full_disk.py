@@ -11,7 +11,7 @@ import pytest
 
 from bench.cli import main as bench_main
 from convert.__main__ import main as convert_main
-from tests.conftest import TRAIN_FAST
+from tests.small_models import TRAIN_FAST
 from tests.faults.conftest import CLASSES, SIZE, TFLITE, VARIANT
 from tests.faults.outcome import CLEAR, in_process, refusal
 from train.__main__ import main as train_main

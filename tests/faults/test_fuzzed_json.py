@@ -12,7 +12,7 @@ from convert.__main__ import main as convert_main
 from convert.card import main as card_main
 from convert.ship import main as ship_main
 from core.artifacts import ENTRY_TYPES, MANIFEST, checked_entry, read_manifest, sha256
-from tests.conftest import TRAIN_FAST
+from tests.small_models import TRAIN_FAST
 from tests.faults.conftest import CLASSES, SIZE, TFLITE, VARIANT, json_text
 from tests.faults.corrupt import cases, damaged_json
 from tests.faults.outcome import CLEAR, OK, acceptance, in_process, refusal, writes_under

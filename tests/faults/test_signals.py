@@ -27,7 +27,7 @@ from typing import Callable
 import pytest
 
 from core.artifacts import MANIFEST, sha256
-from tests.conftest import TRAIN_FAST
+from tests.small_models import TRAIN_FAST
 from tests.faults.conftest import CLASSES, SIZE, TFLITE, VARIANT
 from tests.faults.corrupt import cases
 from tests.faults.outcome import (CLEAR, DAMAGING, REPO_ROOT, TINY_COMMAND, TRACEBACK, UNCLEAR, WRONG, Finished,

@@ -1,9 +1,11 @@
 import dataclasses
 
+import numpy as np
 import pytest
 
 import models
 from models.builder import block_letters, block_plan
+from tests.small_models import registered, tiny_table
 
 
 def test_every_official_size_has_a_ghost_twin():
@@ -44,18 +46,21 @@ def test_block_names_extend_past_26_repeats():
 
 def test_stochastic_depth_ramps_linearly_from_zero():
     rates = [spec.drop_rate for spec in block_plan(models.get_variant("s"), 0.2)]
-    assert rates[0] == 0 and max(rates) < 0.2 and rates == sorted(rates)
+    # Equal steps of drop_path / blocks, as keras.applications ramps it: block n of N drops 0.2 * n / N.
+    assert len(rates) == 40 and rates[0] == 0
+    np.testing.assert_allclose(np.diff(rates), 0.2 / 40, rtol=1e-9)
 
 
 def test_user_table_builds_by_object_and_after_register():
-    # Its own name: re-registering the suite's `tiny` (tests/conftest.py) would change what later
-    # tests, and the child processes they start, build under that name.
     mine = models.Variant("user_table", stem_channels=16, resolution=64, stages=(
         models.Stage("fused", repeats=1, kernel=3, stride=2, expand=2, channels=16),
         models.Stage("mbconv", repeats=2, kernel=5, stride=2, expand=3, channels=24, se_ratio=0.25)))
     direct = models.build(mine, num_classes=7)
-    models.register(mine)
-    ghost = models.build("ghost_user_table", num_classes=7)
+    with registered(mine):  # the registry is global: later tests must not find user_table
+        ghost = models.build("ghost_user_table", num_classes=7)
+        assert "user_table" in models.variant_names() and "ghost_user_table" in models.variant_names()
+    with pytest.raises(ValueError, match="unknown variant 'ghost_user_table'"):
+        models.get_variant("ghost_user_table")
     assert direct.output_shape == ghost.output_shape == (None, 7)
     assert any(layer.name == "block2b_dw_conv" and layer.kernel_size == (5, 5) for layer in direct.layers)
     assert any(layer.name == "block2a_shortcut_pool" for layer in ghost.layers)
@@ -86,14 +91,17 @@ def test_ablations_are_the_reproduction_study_s_tables():
 
 @pytest.mark.parametrize("activation, layer_type", [("relu6", "ReLU"), ("hard_swish", "Activation")])
 def test_activation_switch_reaches_every_block(activation, layer_type):
-    model = models.build("ghost_b0", input_size=64, activation=activation)
+    table = tiny_table("ghost_b0")  # one block a stage: every block type, in a second
+    model = models.build(table, input_size=64, activation=activation)
     acts = [layer for layer in model.layers if layer.name.endswith("_activation")]
-    assert acts and all(type(layer).__name__ == layer_type for layer in acts)
+    assert all(type(layer).__name__ == layer_type for layer in acts)
+    blocks = {spec.name for spec in block_plan(table, 0.0)} | {"stem", "top"}
+    assert {layer.name.split("_")[0] for layer in acts} == blocks
 
 
 def test_se_switch_removes_every_se_layer():
-    with_se = models.build("b0", input_size=64)
-    without = models.build("b0", input_size=64, se=False)
+    with_se = models.build(tiny_table("b0"), input_size=64)
+    without = models.build(tiny_table("b0"), input_size=64, se=False)
     assert any("_se_" in layer.name for layer in with_se.layers)
     assert not any("_se_" in layer.name for layer in without.layers)
     assert without.count_params() < with_se.count_params()

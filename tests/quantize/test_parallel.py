@@ -55,7 +55,7 @@ def test_a_script_without_a_main_guard_is_not_rerun_by_the_workers(tmp_path, tin
     script.write_text(f"""
 import sys
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-from tests.conftest import register_tiny
+from tests.small_models import register_tiny
 register_tiny()
 open({str(marker)!r}, "a").write("run\\n")
 import tensorflow as tf, models
@@ -86,7 +86,7 @@ def test_percentile_ranges_clip_feature_maps_and_keep_min_max_for_the_input_and_
 
     model = tf.keras.Sequential([tf.keras.Input((8, 8, 3), batch_size=1), tf.keras.layers.Conv2D(4, 3),
                                  tf.keras.layers.GlobalAveragePooling2D(), tf.keras.layers.Dense(3)])
-    float_model = calibrator.add_intermediate_tensors(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    float_model = calibrator.add_intermediate_tensors(convert(model, "fp32"))
     images = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
     images[0] = 255  # one outlier image
 

@@ -10,7 +10,7 @@ from train.adapt import augmentation_strength, flips_wanted, mirror_test
 from imagedata.folders import scan
 from train.__main__ import main
 
-from tests.conftest import TRAIN_FAST
+from tests.small_models import TRAIN_FAST
 
 
 def _arrow(pointing: str, rng: np.random.Generator, size: int = 40) -> Image.Image:

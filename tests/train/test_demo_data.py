@@ -153,6 +153,7 @@ def test_an_interrupted_run_leaves_no_set(tmp_path, monkeypatch):
     monkeypatch.setattr(demo_data, "render", failing_render)
     with pytest.raises(KeyboardInterrupt):
         generate(out, **SMALL)
+    assert len(calls) == 5  # the interrupt is the one injected mid-run, not an earlier failure
     assert list(tmp_path.iterdir()) == []
 
 

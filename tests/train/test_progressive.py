@@ -24,9 +24,12 @@ def test_one_stage_is_fixed_size_training_at_the_last_settings():
     assert (stage.size, stage.randaug, stage.mixup, stage.dropout, stage.epochs) == (96, 20, 0.2, 0.4, 5)
 
 
-@pytest.mark.parametrize("epochs, stages", [(0, 1), (3, 4), (5, 0)])
-def test_impossible_plans_are_refused(epochs, stages):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("epochs, stages, message", [
+    (0, 1, "EPOCHS must be at least 1, got 0"),
+    (3, 4, r"progressive stages must be between 1 and EPOCHS \(3\), got 4"),
+    (5, 0, r"progressive stages must be between 1 and EPOCHS \(5\), got 0")])
+def test_impossible_plans_are_refused(epochs, stages, message):
+    with pytest.raises(ValueError, match=message):
         plan(PRESETS["s"], 64, epochs, stages)
 
 

@@ -13,13 +13,13 @@ import models
 from train.__main__ import main
 from train.outputs import RunLock
 
-from tests.conftest import TRAIN_FAST
+from tests.small_models import TRAIN_FAST
 
 REPO = Path(__file__).resolve().parents[2]
 FAST = TRAIN_FAST
 CHILD = """
 import sys
-from tests.conftest import register_tiny
+from tests.small_models import register_tiny
 register_tiny()
 from train.__main__ import main
 sys.exit(main(sys.argv[1:]))
@@ -137,7 +137,7 @@ import sys, json
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from tests.conftest import register_tiny
+from tests.small_models import register_tiny
 register_tiny()
 from train.run import Settings, train
 common = dict(variant="ghost_tiny", data=sys.argv[1], size=32, batch=16, epochs=2, progression="fixed",

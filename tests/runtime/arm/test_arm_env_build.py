@@ -65,7 +65,7 @@ def test_a_part_whose_build_fails_is_not_kept_and_is_rebuilt_next_time(tmp_path)
         (folder / "half").write_text("half-built")
         raise RuntimeError("network gone")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="network gone"):
         _staged(target, fail)
     assert list(tmp_path.iterdir()) == []
     _staged(target, lambda folder: (folder / "whole").write_text("done"))
