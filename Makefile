@@ -58,7 +58,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 
 .PHONY: help setup test test-slow test-faults models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
 	mediapipe-env clients-env kotlin-env arm-env arm-yardstick profile perf-install \
-	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study
+	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study figures
 .DEFAULT_GOAL := help
 
 help:  ## this list (a bare `make` prints it too)
@@ -190,6 +190,9 @@ STUDY_VARIANTS ?= b0,ghost_b0,ghostlite_b0
 defaults-study: $(STAMP)  ## make train's defaults against a plain loop, float and int8 test top-1 [STUDY_FOLDERS= STUDY_VARIANTS= SEEDS=0 SIZE=64 OUT=runs/defaults_study]
 	$(RUN) -m studies.defaults_study --folders $(call quote,$(STUDY_FOLDERS)) --variants $(STUDY_VARIANTS) --size $(or $(SIZE),64) \
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/defaults_study)) $(if $(SEEDS),--seeds $(SEEDS))
+
+figures: $(STAMP)  ## every PNG in docs/figures drawn again from its raw results in docs/figures/raw (no measuring)
+	$(RUN) -m studies.figures
 
 models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
 	$(RUN) -m models table
