@@ -145,8 +145,6 @@ def write(out: Path, rows: list[dict], runs: dict[str, Path], settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from train.__main__ import parse
-
     p = argparse.ArgumentParser(prog="python -m studies.ablation", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
@@ -159,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     own, rest = p.parse_known_args(argv)
     if own.replot:
         return run_command(lambda: plot_all(Path(own.out), load_curves(Path(own.replot))))
+    from train.__main__ import parse  # TensorFlow: only where the study trains
+
     settings = parse(["--out", own.out, *rest])
     variants = [v for v in own.variants.split(",") if v]
     if own.ghost:

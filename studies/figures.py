@@ -37,8 +37,8 @@ def _ablation(column: str) -> Callable[[Path, Path], None]:
     return draw
 
 
-PROFILE = "make profile (its profile.json)"
-ABLATION = "make ablation (its curves.csv)"
+PROFILE = "make profile, as profile.json"
+ABLATION = "make ablation, as curves.csv"
 FIGURES: dict[Figure, Callable[[Path, Path], None]] = {
     Figure("profile_s_ghost_ghostlite_int8.png", "profile_s_ghost_ghostlite_int8.json", PROFILE): _profile,
     Figure("profile_s_ghostnoact_int8_amx.png", "profile_s_ghostnoact_int8_amx.json", PROFILE): _profile,
