@@ -194,7 +194,7 @@ defaults-study: $(STAMP)  ## make train's defaults against a plain loop, float a
 figures: $(STAMP)  ## every PNG in docs/figures drawn again from its raw results in docs/figures/raw (no measuring)
 	$(RUN) -m studies.figures
 
-models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
+models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the table in docs/models.md)
 	$(RUN) -m models table
 
 clean:
