@@ -58,7 +58,7 @@ TRAIN_ARGS = --variant $(VARIANT) --data $(call quote,$(DATA)) --out $(call quot
 
 .PHONY: help setup test test-slow test-faults models-table tflite conversion-figures bench bench-legacy-env bench-gpu-sw clean \
 	mediapipe-env clients-env kotlin-env arm-env arm-yardstick arm-counts profile perf-install \
-	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study
+	train evaluate demo-data ablation qat quant-report calib-study ship study-folders defaults-study figures
 .DEFAULT_GOAL := help
 
 help:  ## this list (a bare `make` prints it too)
@@ -194,7 +194,10 @@ defaults-study: $(STAMP)  ## make train's defaults against a plain loop, float a
 	$(RUN) -m studies.defaults_study --folders $(call quote,$(STUDY_FOLDERS)) --variants $(STUDY_VARIANTS) --size $(or $(SIZE),64) \
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),runs/defaults_study)) $(if $(SEEDS),--seeds $(SEEDS))
 
-models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the README table)
+figures: $(STAMP)  ## every PNG in docs/figures drawn again from its raw results in docs/figures/raw (no measuring)
+	$(RUN) -m studies.figures
+
+models-table: $(STAMP)  ## parameters and MACs of all 16 variants (the table in docs/models.md)
 	$(RUN) -m models table
 
 clean:

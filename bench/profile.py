@@ -13,7 +13,8 @@ ARM core, in instructions per inference instead of time: the counting plugin's p
 named by the aarch64 LiteRT's symbols (runtime/arm/symbols.py). Emulated counts, not a measured time:
 memory stalls and the core's instructions per cycle are not in them.
 
-Writes OUT/profile.json, profile.md and profile.png.
+Writes OUT/profile.json, profile.md and profile.png, each replaced whole. `--replot profile.json`
+draws a saved run again (profile.md and profile.png in OUT) without measuring.
 """
 from __future__ import annotations
 
@@ -32,25 +33,38 @@ from typing import Callable
 from core.artifacts import describe
 from core.cli import run_command
 from core.environments import REPO_ROOT, with_repo_on_path
-from core.files import temporary_directory
+from core.files import atomic_write, temporary_directory
 from core.plots import save_figure
 
-# Kernel symbol -> the op type it computes (first match wins; XNNPACK's naming:
-# xnn_<datatype>_<operation>_<variant>_ukernel_<tile>__<isa>).
-KERNEL_OPS = (
-    (r"dwconv", "DEPTHWISE_CONV_2D"),
-    (r"igemm", "CONV_2D kxk"),
-    (r"gemm", "CONV_2D 1x1 + FULLY_CONNECTED"),
-    (r"hswish", "HARD_SWISH"),
-    (r"lut|sigmoid", "LOGISTIC"),
-    (r"vmulc?_|_vmul", "MUL"),
-    (r"vaddc?_|_vadd", "ADD"),
-    (r"gavgpool|rsum|rdsum|global_average|mean", "MEAN"),
-    (r"vcvt|convert", "QUANTIZE / DEQUANTIZE"),
-    (r"copy|memcpy|memmove|concat", "CONCATENATION (copies)"),
-    (r"softmax|rmax|raddstoreexpminusmax", "SOFTMAX"),
-    (r"vclamp|relu", "RELU"),
+
+@dataclass(frozen=True)
+class OpType:
+    """One row of the profile: the name it shows, and how each source names what belongs to it."""
+    name: str
+    kernel: str  # XNNPACK kernel symbol (perf, the ARM counter): xnn_<datatype>_<operation>_..._ukernel_<tile>__<isa>
+    operator: str | None = None  # XNNPACK operator as benchmark_model --enable_op_profiling names it
+    builtins: tuple[str, ...] = ()  # TFLite builtin ops (graph counts, TFLite's own kernels)
+
+
+# The profile's one op-type table; the first row whose pattern matches wins.
+OP_TYPES = (
+    OpType("DEPTHWISE_CONV_2D", r"dwconv", r"Depthwise Convolution", ("DEPTHWISE_CONV_2D",)),
+    OpType("CONV_2D kxk", r"igemm", r"Convolution.*IGEMM"),  # graph: CONV_2D with a kernel over 1x1
+    OpType("CONV_2D 1x1 + FULLY_CONNECTED", r"gemm", r"Convolution|Fully Connected", ("FULLY_CONNECTED",)),
+    OpType("HARD_SWISH", r"hswish", r"HardSwish|Hard Swish", ("HARD_SWISH",)),
+    OpType("LOGISTIC", r"lut|sigmoid", r"Sigmoid|Lookup", ("LOGISTIC",)),
+    OpType("MUL", r"vmulc?_|_vmul", r"Multiply", ("MUL",)),
+    OpType("ADD", r"vaddc?_|_vadd", r"Add", ("ADD",)),
+    OpType("MEAN", r"gavgpool|rsum|rdsum|global_average|mean", r"Global Average Pooling|Mean|Sum", ("MEAN",)),
+    OpType("QUANTIZE / DEQUANTIZE", r"vcvt|convert", r"Convert", ("QUANTIZE", "DEQUANTIZE")),
+    OpType("CONCATENATION (copies)", r"copy|memcpy|memmove|concat", r"Copy|Concatenat", ("CONCATENATION",)),
+    OpType("SOFTMAX", r"softmax|rmax|raddstoreexpminusmax", r"Softmax", ("SOFTMAX",)),
+    OpType("RELU", r"vclamp|relu"),
 )
+_BY_BUILTIN = {builtin: op.name for op in OP_TYPES for builtin in op.builtins}
+XNNPACK_OTHER = "XNNPACK other"
+OUTSIDE = "outside the model (Python, loading, runtime)"
+DELEGATE = "XNNPACK delegate (not broken down)"
 PERF_INSTALL = "make perf-install (Debian: apt-get install linux-perf)"
 
 
@@ -73,23 +87,9 @@ class Profile:
     unit: str = CPU_MS  # of every `cost`: CPU ms, or M instructions on an emulated core
     kernels: list[dict] = field(default_factory=list)  # symbol, op_type, percent, cost
     op_types: list[dict] = field(default_factory=list)  # op_type, percent, cost, count, macs, cost_per_mac
+    note: str = ""  # where the figures come from, when not from a run of this profiler
 
 
-# benchmark_model --enable_op_profiling=true names XNNPACK's operators (TF 2.9.1+) like
-# "Convolution (NHWC, QC8) IGEMM"; TFLite's own ops by their builtin names.
-XNNPACK_OPERATORS = (
-    (r"Depthwise Convolution", "DEPTHWISE_CONV_2D"),
-    (r"Convolution.*IGEMM", "CONV_2D kxk"),
-    (r"Convolution|Fully Connected", "CONV_2D 1x1 + FULLY_CONNECTED"),
-    (r"Sigmoid|Lookup", "LOGISTIC"),
-    (r"HardSwish|Hard Swish", "HARD_SWISH"),
-    (r"Multiply", "MUL"),
-    (r"Add", "ADD"),
-    (r"Copy|Concatenat", "CONCATENATION (copies)"),
-    (r"Global Average Pooling|Mean|Sum", "MEAN"),
-    (r"Convert", "QUANTIZE / DEQUANTIZE"),
-    (r"Softmax", "SOFTMAX"),
-)
 _SUMMARY_ROW = re.compile(r"^\s*(.+?)\s+(\d+)\s+([\d.]+)\s+([\d.]+)%\s+[\d.]+%\s+[\d.]+\s+(\d+)\s*$")
 
 
@@ -107,8 +107,8 @@ def parse_op_profiling(text: str) -> list[dict]:
         if not match:
             continue
         node, count, ms, percent = match[1].strip(), int(match[2]), float(match[3]), float(match[4])
-        name = next((op for pattern, op in XNNPACK_OPERATORS if re.search(pattern, node)), None) \
-            or ("XNNPACK delegate (not broken down)" if "XNNPACK" in node else _graph_name(node))
+        name = next((op.name for op in OP_TYPES if op.operator and re.search(op.operator, node)), None) \
+            or (DELEGATE if "XNNPACK" in node else _graph_name(node))
         row = rows.setdefault(name, {"op_type": name, "ms": 0.0, "percent": 0.0, "count": 0})
         row["ms"] += ms
         row["percent"] += percent
@@ -119,9 +119,8 @@ def parse_op_profiling(text: str) -> list[dict]:
 
 
 def _graph_name(op: str) -> str:
-    """The profile's name for a TFLite op type (the kernels cannot tell 1x1 from FC, etc.)."""
-    return {"FULLY_CONNECTED": "CONV_2D 1x1 + FULLY_CONNECTED", "CONCATENATION": "CONCATENATION (copies)",
-            "QUANTIZE": "QUANTIZE / DEQUANTIZE", "DEQUANTIZE": "QUANTIZE / DEQUANTIZE"}.get(op, op)
+    """The profile's name for a TFLite builtin op (the kernels cannot tell 1x1 from FC, etc.)."""
+    return _BY_BUILTIN.get(op, op)
 
 
 def op_type_of(symbol: str) -> str:
@@ -129,13 +128,10 @@ def op_type_of(symbol: str) -> str:
     if reference:  # an op outside XNNPACK, on TFLite's own kernels
         return _graph_name(reference.group(1).upper())
     if symbol.startswith("xnn_") or "xnnpack" in symbol.lower():
-        for pattern, op in KERNEL_OPS:
-            if re.search(pattern, symbol):
-                return op
-        return "XNNPACK other"
+        return next((op.name for op in OP_TYPES if re.search(op.kernel, symbol)), XNNPACK_OTHER)
     if re.search(r"memcpy|memmove", symbol):
-        return "CONCATENATION (copies)"
-    return "outside the model (Python, loading, runtime)"
+        return _BY_BUILTIN["CONCATENATION"]
+    return OUTSIDE
 
 
 def isa_of(symbol: str) -> str | None:
@@ -162,16 +158,16 @@ def graph_ops(tflite: bytes) -> dict[str, dict]:
         name = flatbuffer_utils.opcode_to_name(model, op.opcodeIndex)
         shapes = [list(graph.tensors[i].shape) if i >= 0 else [] for i in op.inputs]
         out = list(graph.tensors[op.outputs[0]].shape)
-        macs = 0
+        macs, row = 0, _graph_name(name)
         if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             kernel = shapes[1]  # [out, kh, kw, in] or [1, kh, kw, channels]
             spatial = out[1] * out[2] * out[3] * kernel[1] * kernel[2]
             macs = spatial * (kernel[3] if name == "CONV_2D" else 1)
             if name == "CONV_2D":  # 1x1 convolutions run on the same gemm kernels as dense layers
-                name = "CONV_2D kxk" if kernel[1] * kernel[2] > 1 else "FULLY_CONNECTED"
+                row = "CONV_2D kxk" if kernel[1] * kernel[2] > 1 else _graph_name("FULLY_CONNECTED")
         elif name == "FULLY_CONNECTED":
             macs = shapes[1][0] * shapes[1][1]
-        entry = table.setdefault(_graph_name(name), {"count": 0, "macs": 0})
+        entry = table.setdefault(row, {"count": 0, "macs": 0})
         entry["count"] += 1
         entry["macs"] += int(macs)
     return table
@@ -281,8 +277,9 @@ def markdown(profiles: list[Profile], top_kernels: int = 12) -> str:
     lines = [f"# Profile: {' vs '.join(names)}", "",
              f"{profiles[0].cpu}; {profiles[0].threads} thread(s); {HOW_MEASURED[unit]}", ""]
     lines += [f"- {n}: {sum(r['cost'] for r in p.op_types):.3f} {unit} per inference"
-              + (f", {p.mean_ms:.3f} ms wall ({p.invokes} invocations)" if p.mean_ms is not None else "")
-              for n, p in zip(names, profiles)]
+              + (f", {p.mean_ms:.3f} ms wall" if p.mean_ms is not None else "")
+              + (f" ({p.invokes} invocations)" if p.mean_ms is not None and p.invokes else "")
+              + (f"; {p.note}" if p.note else "") for n, p in zip(names, profiles)]
     header = " | ".join(f"{n}: {unit} | % | count | {PER_MAC[unit]} | kernels for" for n in names)
     lines += ["", f"| op type | {header} |", "|---|" + "---:|---:|---:|---:|---|" * len(profiles)]
     rows = {}
@@ -293,11 +290,11 @@ def markdown(profiles: list[Profile], top_kernels: int = 12) -> str:
         parts = []
         for c in cells:
             parts += (["-"] * 5 if c is None else
-                      [f"{c['cost']:.3f}", f"{c['percent']:.1f}", str(c["count"]),
+                      [f"{c['cost']:.3f}", f"{c['percent']:.1f}", "-" if c.get("count") is None else str(c["count"]),
                        f"{c['cost_per_mac']:.4f}" if c["cost_per_mac"] is not None else "-",
                        ", ".join(c.get("kernels_isa") or []) or "-"])
         lines.append(f"| {name} | {' | '.join(parts)} |")
-    for n, p in zip(names, profiles):
+    for n, p in [(n, p) for n, p in zip(names, profiles) if p.kernels]:
         lines += ["", f"Top kernels of {n}:", "", f"| kernel | op type | % | {unit} |", "|---|---|---:|---:|"]
         lines += [f"| `{k['symbol'][:90]}` | {k['op_type']} | {k['percent']:.1f} | {k['cost']:.3f} |"
                   for k in p.kernels[:top_kernels]]
@@ -322,13 +319,14 @@ def plot(path: Path, profiles: list[Profile]) -> None:
     for i, p in enumerate(profiles):
         total = f"{p.mean_ms:.2f} ms" if p.mean_ms is not None else f"{sum(cost(p, n) for n in names):.1f} {unit}"
         axes.barh(np.arange(len(names)) + i * height, [cost(p, n) for n in names], height,
-                  label=f"{Path(p.model).name} ({total})")
+                  label=f"{Path(p.model).name} ({total}{' wall' if p.mean_ms is not None else ''})")
     axes.set_yticks(np.arange(len(names)) + height * (len(profiles) - 1) / 2, names, fontsize=8)
     axes.invert_yaxis()
     axes.set_xlabel(f"{unit} per inference ({profiles[0].threads} thread(s))")
     axes.legend(fontsize=8)
-    axes.set_title("time per op type (perf samples of the XNNPACK kernels)" if unit == CPU_MS else
-                   f"instructions per op type on {profiles[0].cpu.split(' (')[0]} (emulated)")
+    where = profiles[0].cpu.split(" [")[0].split(" (")[0]  # without the flag list or the emulation note
+    axes.set_title(f"CPU time per op type (perf samples of XNNPACK's kernels)\n{where}" if unit == CPU_MS else
+                   f"instructions per op type on {where} (emulated)", fontsize=10)
     save_figure(figure, path, dpi=120)
 
 
@@ -344,7 +342,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="cpu (this machine, perf) or arm-CORE: instructions on an emulated ARM core "
                         "(arm-a53, arm-a72, arm-a76, arm-n1, arm-v9; make arm-env)")
     p.add_argument("--out", default="bench-results/profile")
+    p.add_argument("--replot", metavar="PROFILE_JSON",
+                   help="instead: OUT/profile.md and profile.png from a saved profile.json, without measuring")
     a = p.parse_args(argv)
+    if a.replot:
+        return run_command(lambda: _replot(Path(a.replot), Path(a.out)))
     if a.benchmark_output:
         return run_command(lambda: _render_benchmark_output(a.benchmark_output))
     return run_command(lambda: _profile_files(a.models, a.threads, a.seconds, Path(a.out), a.backend))
@@ -373,10 +375,36 @@ def _profile_files(models: list[str], threads: int, seconds: float, out: Path, b
         if problem := describe(model).problem:  # before perf runs it: a damaged file is not perf's failure
             raise ValueError(f"{model!r} cannot be profiled: {problem}")
     profiles = [measure(model) for model in models]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "profile.json").write_text(json.dumps([asdict(p) for p in profiles], indent=1))
+    atomic_write(out / "profile.json", json.dumps([asdict(p) for p in profiles], indent=1) + "\n")
     text = markdown(profiles)
-    (out / "profile.md").write_text(text)
+    atomic_write(out / "profile.md", text)
+    plot(out / "profile.png", profiles)
+    return text
+
+
+def load(path: Path) -> list[Profile]:
+    """The profiles of a saved profile.json (what a run writes), to re-plot without measuring again."""
+    path = Path(path)
+    try:
+        entries = json.loads(path.read_text())
+        if not isinstance(entries, list) or not 1 <= len(entries) <= 4:
+            raise ValueError("not a list of one to four profiles")
+        profiles = [Profile(**entry) for entry in entries]
+        for p in profiles:
+            for row in p.op_types:
+                float(row["cost"]), str(row["op_type"])
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{str(path)!r} is missing: make profile writes profile.json") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as error:  # JSONDecodeError is a ValueError
+        problem = f"missing {error}" if isinstance(error, KeyError) else str(error).splitlines()[0][:120]
+        raise ValueError(f"{str(path)!r} is not a profile.json of make profile: {problem}") from None
+    return profiles
+
+
+def _replot(raw: Path, out: Path) -> str:
+    profiles = load(raw)
+    text = markdown(profiles)
+    atomic_write(out / "profile.md", text)
     plot(out / "profile.png", profiles)
     return text
 

@@ -2,16 +2,20 @@
 
     python -m bench.profile_worker MODEL THREADS SECONDS STATS.json
 
-Imports nothing but LiteRT and numpy, so perf's samples outside the model are few.
+Imports nothing but LiteRT, numpy and core.files (standard library), so perf's samples outside the
+model are few.
 """
 from __future__ import annotations
 
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
+
+from core.files import atomic_write
 
 
 def main(argv: list[str]) -> int:
@@ -28,9 +32,9 @@ def main(argv: list[str]) -> int:
         invokes += 1
     wall = time.perf_counter() - started
     # CPU time of the whole process (what perf's percentages are shares of), over the loop's invokes.
-    with open(stats, "w") as f:
-        json.dump({"invokes": invokes, "mean_ms": 1000 * wall / invokes, "cpu_seconds": time.process_time(),
-                   "loop_cpu_seconds": time.process_time() - cpu_started}, f)
+    atomic_write(Path(stats), json.dumps({"invokes": invokes, "mean_ms": 1000 * wall / invokes,
+                                          "cpu_seconds": time.process_time(),
+                                          "loop_cpu_seconds": time.process_time() - cpu_started}))
     return 0
 
 

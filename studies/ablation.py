@@ -3,7 +3,9 @@
 Each variant is trained with the same settings, budget and seed (`make train`, resumable:
 rerunning the command skips finished runs), converted to int8 (`make tflite`, with the trained
 weights and DATA for calibration) and timed on one CPU thread through the bench harness.
-Writes OUT/ablation.md, ablation.csv, train_top1.png and val_top1.png (one line per variant).
+Writes OUT/ablation.md, ablation.csv, curves.csv (top-1 per variant and epoch: the plots' raw
+results) and train_top1.png, val_top1.png (one line per variant). `--replot curves.csv` draws the
+two plots again into OUT without training.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ from core.tables import write_csv  # noqa: E402
 DEFAULT_VARIANTS = ("s", "s_all_mbconv", "s_all_fused", "s_half_depth", "s_two_stages_dropped")
 COLUMNS = ("variant", "parameters", "gmacs", "epoch_s", "best_val_top1", "best_epoch", "int8_mb",
            "int8_val_top1", "int8_ms_1_thread", "note")
+CURVE_COLUMNS = ("variant", "epoch", "train_top1", "val_top1", "budget")
+PLOTS = {"train_top1.png": ("train_top1", "train top-1"), "val_top1.png": ("val_top1", "val top-1")}
 
 
 def train_variant(variant: str, settings, out: Path) -> dict:
@@ -72,17 +76,45 @@ def _history(run: Path) -> list[dict]:
                 for row in csv.DictReader(file)]
 
 
-def plot(path: Path, runs: dict[str, Path], column: str, title: str) -> None:
+def curves(runs: dict[str, Path], budget: str) -> list[dict]:
+    """Each variant's top-1 per epoch from its history.csv: the raw results of the plots."""
+    return [{"variant": variant, "epoch": int(r["epoch"]), "train_top1": r["train_top1"], "val_top1": r["val_top1"],
+             "budget": budget} for variant, run in runs.items() for r in _history(run)]
+
+
+def load_curves(path: Path) -> list[dict]:
+    """A saved curves.csv, checked: one line per variant and epoch, top-1 as fractions."""
+    path = Path(path)
+    try:
+        with open(path, newline="") as file:
+            rows = list(csv.DictReader(file))
+        missing = [c for c in CURVE_COLUMNS if rows and c not in rows[0]]
+        if not rows or missing:
+            raise ValueError(f"no rows or no column {missing[0]!r}" if missing else "no rows")
+        return [{**r, "epoch": int(r["epoch"]), "train_top1": float(r["train_top1"]),
+                 "val_top1": float(r["val_top1"])} for r in rows]
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{str(path)!r} is missing: make ablation writes curves.csv") from None
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{str(path)!r} is not a curves.csv of make ablation: {str(error)[:120]}") from None
+
+
+def plot(path: Path, rows: list[dict], column: str, title: str) -> None:
     figure, axis = plt.subplots(figsize=(7, 4.5))
-    for variant, run in runs.items():
-        history = _history(run)
-        axis.plot([r["epoch"] for r in history], [r[column] for r in history], label=variant)
+    for variant in dict.fromkeys(r["variant"] for r in rows):  # in the study's order
+        history = [r for r in rows if r["variant"] == variant]
+        axis.plot([r["epoch"] for r in history], [float(r[column]) for r in history], label=variant)
     axis.set_xlabel("epoch")
     axis.set_ylabel(column.replace("_", " "))
-    axis.set_title(title)
+    axis.set_title(f"{title} ({rows[0]['budget']})")
     axis.grid(alpha=0.3)
     axis.legend()
     save_figure(figure, path)
+
+
+def plot_all(out: Path, rows: list[dict]) -> None:
+    for name, (column, title) in PLOTS.items():
+        plot(out / name, rows, column, title)
 
 
 def markdown(rows: list[dict]) -> str:
@@ -107,13 +139,12 @@ def write(out: Path, rows: list[dict], runs: dict[str, Path], settings) -> None:
     write_csv(out / "ablation.csv", rows, COLUMNS)
     budget = f"{settings.epochs} epochs at {settings.size} px, recipe {settings.recipe}, seed {settings.seed}"
     atomic_write(out / "ablation.md", f"# Ablation on {settings.data}\n\n{budget}\n\n" + markdown(rows))
-    plot(out / "train_top1.png", runs, "train_top1", f"train top-1 ({budget})")
-    plot(out / "val_top1.png", runs, "val_top1", f"val top-1 ({budget})")
+    points = curves(runs, budget)
+    write_csv(out / "curves.csv", points, CURVE_COLUMNS)
+    plot_all(out, points)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from train.__main__ import parse
-
     p = argparse.ArgumentParser(prog="python -m studies.ablation", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
@@ -121,7 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ghost", action="store_true", help="add the ghost_ counterpart of every variant")
     p.add_argument("--out", default="runs/ablation")
     p.add_argument("--no-int8", action="store_true", help="skip the int8 conversion and latency columns")
+    p.add_argument("--replot", metavar="CURVES_CSV",
+                   help="instead: train_top1.png and val_top1.png in OUT from a saved curves.csv, without training")
     own, rest = p.parse_known_args(argv)
+    if own.replot:
+        return run_command(lambda: plot_all(Path(own.out), load_curves(Path(own.replot))))
+    from train.__main__ import parse  # TensorFlow: only where the study trains
+
     settings = parse(["--out", own.out, *rest])
     variants = [v for v in own.variants.split(",") if v]
     if own.ghost:
