@@ -3,7 +3,9 @@
 (tables.STUDIED_DESIGNS, e.g. `ghostmb_<name>`) resolve the same way but are not listed."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from typing import Iterator
 
 import tf_keras as keras
 
@@ -35,6 +37,21 @@ def register(variant: Variant) -> Variant:
         raise ValueError(f"register the standard table; {prefix}{{name}} is derived from it")
     _TABLES[variant.name] = variant
     return variant
+
+
+@contextlib.contextmanager
+def registered(variant: Variant) -> Iterator[Variant]:
+    """`variant` buildable by name while the block runs; afterwards the registry holds what it held
+    before (a table of the same name comes back)."""
+    before = _TABLES.get(variant.name)
+    register(variant)
+    try:
+        yield variant
+    finally:
+        if before is None:
+            _TABLES.pop(variant.name, None)
+        else:
+            _TABLES[variant.name] = before
 
 
 def variant_names(include_ghost: bool = True) -> list[str]:

@@ -12,9 +12,7 @@
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from typing import Iterator
 
 from core.environments import use_tf_keras
 
@@ -45,19 +43,7 @@ def register_tiny() -> models.Variant:
     return tiny_ghost_table()
 
 
-@contextlib.contextmanager
-def registered(variant: models.Variant) -> Iterator[models.Variant]:
-    """`variant` registered by its name while the block runs; afterwards the registry holds what
-    it held before (the registry has no public way to forget a name, hence its private table)."""
-    before = registry._TABLES.get(variant.name)
-    models.register(variant)
-    try:
-        yield variant
-    finally:
-        if before is None:
-            registry._TABLES.pop(variant.name, None)
-        else:
-            registry._TABLES[variant.name] = before
+registered = registry.registered  # models.registry's: the table is forgotten when the block ends
 
 
 @pytest.fixture(scope="session")

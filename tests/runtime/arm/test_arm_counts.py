@@ -69,7 +69,7 @@ def test_make_arm_counts_refuses_bad_names_in_one_line_and_writes_nothing(tmp_pa
     assert not table.exists() and not (tmp_path / "files").exists()
 
 
-WITH_TINY = ("import sys; from tests.conftest import register_tiny; register_tiny(); "
+WITH_TINY = ("import sys; from tests.small_models import register_tiny; register_tiny(); "
              "from studies.arm_counts import main; raise SystemExit(main(sys.argv[1:]))")
 
 
