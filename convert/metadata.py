@@ -34,7 +34,7 @@ from ai_edge_litert.tools import flatbuffer_utils
 from flatbuffers import number_types as N
 from flatbuffers.table import Table
 
-from imagedata.labels import check_distinct_labels
+from imagedata.labels import check_distinct_labels, labels_from_text
 
 __all__ = ["embed_metadata", "read_metadata", "has_metadata", "METADATA_NAME", "LABELS_FILE"]
 
@@ -197,7 +197,7 @@ def read_metadata(tflite_bytes: bytes) -> dict:
     labels = None
     for f in tensors["output"].get("associated_files", []):
         if f["type"] == "TENSOR_AXIS_LABELS" and f["name"] in packed:
-            labels = packed[f["name"]].decode("utf-8").splitlines()
+            labels = labels_from_text(packed[f["name"]].decode("utf-8"), f"the labels packed inside as {f['name']!r}")
             break
     return dict(
         name=root.string(0), description=root.string(1), version=root.string(2),
