@@ -136,11 +136,16 @@ def study_inputs(job: Job) -> StudyInputs:
     """What make tflite starts from for a trained model: its calibration images, labels, float
     model and held-out split. The int8 studies (make calib-study, make quant-report) start here,
     so they study the file make tflite writes, not a look-alike."""
-    job = resolved(job)
-    variant = preflight(job)
-    size = variant.input_size(job.size)
-    images = load_images(job, size)
-    job = with_classes(job, images)
-    labels = class_labels(job, images)
+    job, size, images, labels = prepared(job)
     model = build_model(job, images)
     return StudyInputs(job, size, images, labels, model, held_out(job, model, labels, size))
+
+
+def prepared(job: Job) -> tuple[Job, int, ImageSet, list[str] | None]:
+    """The job checked and resolved (CLASSES from DATA where still unset), its input size, its
+    calibration and validation images and its labels: everything before the model is built."""
+    job = resolved(job)
+    size = preflight(job).input_size(job.size)
+    images = load_images(job, size)
+    job = with_classes(job, images)
+    return job, size, images, class_labels(job, images)

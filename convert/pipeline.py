@@ -19,6 +19,7 @@ from core import artifacts
 from core.files import atomic_write
 from imagedata.labels import labels_text
 from models.profile import int8_floor_bytes
+from models.registry import base_name
 from runtime.arm.counts import size_class_on_core
 
 from . import fidelity, metadata, ops, recipes, validate
@@ -26,7 +27,7 @@ from .report import render_report
 from .acceptance import REJECTED, ValidationFailed, acceptance_problems, labelled_accuracy, refusal_advice
 from .acceptance import untrained_quantized
 from .entry import VERSION, ManifestEntry, RuntimeChecks
-from .inputs import build_model, class_labels, held_out, load_images, preflight, resolved, with_classes
+from .inputs import build_model, held_out, prepared
 from .job import Job
 
 __all__ = ["Job", "REJECTED", "Result", "ValidationFailed", "run"]
@@ -61,12 +62,7 @@ def run(job: Job, quantization_aware: Callable[[keras.Model], keras.Model] | Non
         raise ValueError("int8_qat files come from quantization-aware training: make qat WEIGHTS=model.keras "
                          "DATA=folder VARIANT=...; make tflite takes the other precisions")
     lap = Laps()
-    job = resolved(job)
-    variant = preflight(job)
-    size = variant.input_size(job.size)
-    images = load_images(job, size)
-    job = with_classes(job, images)
-    labels = class_labels(job, images)
+    job, size, images, labels = prepared(job)
     lap("images_s")
     model = build_model(job, images)
     lap("build_s")
@@ -121,7 +117,7 @@ def runtime_checks(job: Job, path: Path, validation_images) -> RuntimeChecks:
     arm = {"status": "skipped", "reason": "no --arm-check CORE"}
     if job.arm_core:
         arm = validate.arm_check(str(path), validation_images, job.arm_core)
-        if size_class := size_class_on_core(job.variant, job.precision, job.arm_core):
+        if size_class := size_class_on_core(base_name(job.variant), job.precision, job.arm_core):
             arm["size_class"] = size_class
     return RuntimeChecks(
         gpu=validate.gpu_check(str(path)) if job.gpu_check else {"status": "skipped", "reason": "--no-gpu-check"},

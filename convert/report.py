@@ -55,14 +55,17 @@ def size_class_line(variant: str, arm: dict | None) -> str:
         return ""
     if "unavailable" in found:
         return f"\nnote: no ARM counts to compare variants on {found['core']}: {found['unavailable']}"
-    counts = found["million_instructions"]
-    fewest = found["fewest"]
-    others = ", ".join(f"{name} {count:,.1f} M ({count / counts[fewest]:.2f}x)" for name, count in counts.items()
-                       if name != fewest)
-    verdict = (f"{variant} executes the fewest" if variant == fewest
-               else f"{fewest} executes the fewest (make tflite VARIANT={fewest})")
+    counts, fewest = found["million_instructions"], found["fewest"]
+    ranked = ", ".join(f"{name} {count:,.1f} M" + (f" ({count / counts[fewest]:.2f}x)" if name != fewest else "")
+                       for name, count in counts.items())
+    if variant not in counts:
+        verdict = f"{variant} is not counted (make arm-counts ARM_VARIANTS={variant}); of its size class"
+    elif variant == fewest:
+        verdict = f"{variant} executes the fewest instructions of its size class"
+    else:
+        verdict = f"make tflite VARIANT={fewest} executes fewer instructions"
     return (f"\nARM {found['core']}, emulated counts ({found['precision']}, {found['input_size']} px, untrained, "
-            f"1 thread): {verdict}: {fewest} {counts[fewest]:,.1f} M instructions per inference; {others}")
+            f"1 thread, per inference): {verdict}: {ranked}")
 
 
 def summary_line(result) -> str:

@@ -38,17 +38,14 @@ def ranking(counts: list[Count], base: str, precision: str, core: str) -> list[C
     return sorted(found, key=lambda c: c.million_instructions)
 
 
-def size_class_on_core(variant: str, precision: str, core: str, path: Path = TABLE) -> dict | None:
-    """What the table says of `variant`'s size class on `core` (for make tflite's manifest and
-    summary): the variant with the fewest instructions and every variant's count; None where the
-    table has no row of that class, precision and core."""
-    from core.artifacts import standard_of
-
+def size_class_on_core(base: str, precision: str, core: str, path: Path = TABLE) -> dict | None:
+    """What the table says of the size class of the standard table `base` (s for ghostlite_s) on
+    `core` (for make tflite's manifest and summary): the variant with the fewest instructions and
+    every variant's count; None where the table has no row of that class, precision and core."""
     try:
         counts = read_counts(path)
     except (OSError, KeyError, ValueError) as error:  # the table is the project's own: say it, don't stop the job
         return {"core": core, "unavailable": f"{path}: {error}; make arm-counts rewrites it"}
-    base = next((c.base for c in counts if c.variant == variant), None) or standard_of(variant) or variant
     ranked = ranking(counts, base, precision, core)
     if not ranked:
         return None

@@ -25,8 +25,8 @@ def test_the_table_ranks_every_shipped_family_of_s_and_b0_in_int8_on_every_core(
 
 
 def test_fp16_is_ranked_by_fp32_counts_and_an_unknown_class_by_none():
-    assert size_class_on_core("ghost_s", "fp16", "a76")["precision"] == "fp32"
-    assert size_class_on_core("ghost_s", "int16x8", "a76") is None
+    assert size_class_on_core("s", "fp16", "a76")["precision"] == "fp32"
+    assert size_class_on_core("s", "int16x8", "a76") is None
     assert size_class_on_core("my_own_table", "int8", "a76") is None
 
 
@@ -39,19 +39,23 @@ def _table(tmp_path, rows):
 
 def test_the_summary_names_the_fewest_and_the_others_as_ratios(tmp_path):
     table = _table(tmp_path, [("s", 1000.0), ("ghost_s", 600.0), ("ghostlite_s", 500.0)])
-    found = size_class_on_core("ghost_s", "int8", "a53", table)
+    found = size_class_on_core("s", "int8", "a53", table)
     assert found["fewest"] == "ghostlite_s"
     line = size_class_line("ghost_s", {"status": "same outputs", "size_class": found})
-    assert "ghostlite_s executes the fewest (make tflite VARIANT=ghostlite_s)" in line
+    assert "make tflite VARIANT=ghostlite_s executes fewer instructions: ghostlite_s 500.0 M, " in line
     assert "ghost_s 600.0 M (1.20x)" in line and "s 1,000.0 M (2.00x)" in line and "emulated" in line
-    assert "executes the fewest:" in size_class_line("ghostlite_s", {"size_class": found})
+    assert "ghostlite_s executes the fewest instructions of its size class" in size_class_line(
+        "ghostlite_s", {"size_class": found})
+    uncounted = size_class_on_core("s", "int8", "a53", table)  # a design of s's class, not in the table
+    assert "ghostr4_s is not counted (make arm-counts ARM_VARIANTS=ghostr4_s)" in size_class_line(
+        "ghostr4_s", {"size_class": uncounted})
     assert size_class_line("ghost_s", {"status": "skipped"}) == ""
 
 
 def test_a_damaged_table_is_a_note_not_a_failed_job(tmp_path):
     damaged = tmp_path / "counts.csv"
     damaged.write_text("base,variant\ns,ghost_s\n")
-    found = size_class_on_core("ghost_s", "int8", "a76", damaged)
+    found = size_class_on_core("s", "int8", "a76", damaged)
     assert "make arm-counts" in found["unavailable"]
     assert size_class_line("ghost_s", {"size_class": found}).startswith("\nnote: no ARM counts")
 
