@@ -3,6 +3,8 @@ inference (qemu count) instead of times, marked emulated, in the table, JSON and
 import json
 import os
 
+import pytest
+
 
 from bench.cli import main as bench_main
 from runtime.arm import CORES
@@ -43,6 +45,7 @@ def test_without_the_environment_arm_rows_are_skipped_saying_how_to_build_it(int
     assert os.path.basename(row["path"]) == "b0_int8.tflite"
 
 
+@pytest.mark.slow  # 50 s; the cache model itself is checked by tests/runtime/arm in the default suite
 def test_caches_on_adds_memory_accesses_and_misses_to_the_row(int8_model, tmp_path):
     require_arm_env()
     row, = _bench(int8_model, tmp_path, "arm-a53;caches=on")["records"]
