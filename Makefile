@@ -104,7 +104,7 @@ ship: $(STAMP)  ## [VARIANT=the last converted PRECISION=int8 ARTIFACTS=artifact
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),dist))
 
 bench: $(STAMP)  ## size/latency/memory of MODELS (default artifacts/*/*.tflite) across BACKENDS [OUT=bench-results]
-	$(RUN) -m bench $(MODELS) --backends $(BACKENDS) --num_threads $(THREADS) --num_runs $(RUNS) --warmup_runs $(WARMUP) \
+	$(RUN) -m bench $(MODELS) --backends $(call quote,$(BACKENDS)) --num_threads $(THREADS) --num_runs $(RUNS) --warmup_runs $(WARMUP) \
 		--out $(call quote,$(if $(OUT_GIVEN),$(OUT),bench-results))
 
 bench-legacy-env: $(LEGACY_VENV)/.installed  ## tflite-runtime 2.14 (numpy<2) for the `legacy` backend

@@ -36,6 +36,9 @@ OPTIONS: dict[str, str] = {
     "3x3 cheap branch without act": "ghostnoact_",
     "no ResNet-D shortcuts": "ghostnod_",
     "MBConv + head with 1x1 cheap without act": "ghostmb1x1_",
+    "ratio 3 where it divides": "ghostr3_",
+    "ratio 4 where it divides": "ghostr4_",
+    "ratio 4 from 256 channels": "ghostr4w_",
 }
 
 

@@ -61,3 +61,15 @@ def test_help_lists_every_backend():
     assert result.returncode == 0
     for name in ("cpu", "interpreter", "gpu", "npu", "delegate", "legacy", "tf", "android"):
         assert f"\n  {name} " in result.stdout
+
+
+def test_make_bench_passes_backend_options_to_the_command_whole():
+    """`;key=value` options (arm-a76;caches=on, delegate:lib;device=usb) would end the shell command unquoted."""
+    import subprocess
+
+    from core.environments import REPO_ROOT
+
+    done = subprocess.run(["make", "-n", "bench", "BACKENDS=arm-a76;caches=on,delegate:/x/lib.so;device=usb",
+                           "MODELS=m.tflite"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "--backends 'arm-a76;caches=on,delegate:/x/lib.so;device=usb' --num_threads" in done.stdout
