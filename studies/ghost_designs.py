@@ -50,12 +50,13 @@ def convert_pair(variant, size: int, folder: Path) -> dict[str, Path]:
     """The fp32 and int8 (uint8 I/O) files of an untrained `variant`, converted once: the name
     carries a digest of the whole table and of the builder's source, so a changed design or
     builder is never answered from the cache."""
-    builder = b"".join(path.read_bytes() for path in sorted(Path(models_folder()).glob("*.py")))
+    import models
+
+    builder = b"".join(path.read_bytes() for path in sorted(Path(models.__file__).parent.glob("*.py")))
     digest = hashlib.sha256(f"{variant!r}{size}".encode() + builder).hexdigest()[:8]
     paths = {precision: folder / f"{_slug(variant.name)}_{digest}_{precision}.tflite" for precision in ("fp32", "int8")}
     if all(path.exists() for path in paths.values()):
         return paths
-    import models
     from convert.recipes import convert
     from quantize import builtin_images
 
@@ -65,12 +66,6 @@ def convert_pair(variant, size: int, folder: Path) -> dict[str, Path]:
         if not path.exists():
             atomic_write(path, convert(model, precision, images if precision == "int8" else None))
     return paths
-
-
-def models_folder() -> str:
-    import models
-
-    return models.__path__[0]
 
 
 def counts(variant, size: int) -> dict:

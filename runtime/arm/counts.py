@@ -49,6 +49,6 @@ def size_class_on_core(base: str, precision: str, core: str, path: Path = TABLE)
     ranked = ranking(counts, base, precision, core)
     if not ranked:
         return None
-    return {"core": core, "precision": COUNTED_AS.get(precision, precision), "input_size": ranked[0].input_size,
+    return {"core": core, "precision": ranked[0].precision, "input_size": ranked[0].input_size,
             "fewest": ranked[0].variant, "million_instructions": {c.variant: c.million_instructions for c in ranked},
             "measure": "emulated instruction counts of untrained files, 1 thread (make arm-counts)"}
