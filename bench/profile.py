@@ -313,7 +313,7 @@ def plot(path: Path, profiles: list[Profile]) -> None:
 
     unit = profiles[0].unit
     names = sorted({r["op_type"] for p in profiles for r in p.op_types if r["cost"] > 0},
-                   key=lambda n: -max(cost(p, n) for p in profiles))
+                   key=lambda n: (-max(cost(p, n) for p in profiles), n))  # ties by name: the same chart every run
     figure, axes = plt.subplots(figsize=(9, 0.45 * len(names) + 1.5))
     height = 0.8 / len(profiles)
     for i, p in enumerate(profiles):

@@ -44,3 +44,22 @@ def test_each_study_redraws_its_own_saved_output(tmp_path):
     assert ablation_main(["--replot", str(RAW / "ablation_curves.csv"), "--out", str(tmp_path)]) == 0
     for name in ("profile.png", "train_top1.png", "val_top1.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG", name
+
+
+def test_the_figures_are_the_same_bytes_whatever_the_hash_seed(tmp_path):
+    """Op types tied in cost once took set order, which PYTHONHASHSEED changes: the committed chart
+    then flipped between two versions from one run of make figures to the next."""
+    import os
+    import subprocess
+    import sys
+
+    drawn = {}
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        out.mkdir()
+        subprocess.run([sys.executable, "-m", "studies.figures", "--raw", str(RAW), "--out", str(out)], cwd=ROOT,
+                       check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        drawn[seed] = {f.png: (out / f.png).read_bytes() for f in FIGURES}
+    assert drawn["1"] == drawn["2"]
+    assert drawn["1"]["profile_s_ghostnoact_int8_amx.png"] == (ROOT / "docs" / "figures" /
+                                                                 "profile_s_ghostnoact_int8_amx.png").read_bytes()
